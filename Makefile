@@ -1,0 +1,33 @@
+# slmforge developer commands. `make demo` and `make test` are the two commands in the README.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONSTRAINTS ?= constraints-cpu.txt
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-slow bench clean
+
+$(BIN)/slmforge: pyproject.toml $(CONSTRAINTS) requirements-lock.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c $(CONSTRAINTS) -c requirements-lock.txt -e '.[test]'
+	@touch $@
+
+install: $(BIN)/slmforge  ## create .venv and install slmforge (CPU torch)
+
+demo: install  ## offline demo: tiny local model, example kit, report under runs/demo/
+	$(BIN)/slmforge --offline run examples/elemental-equation/project.yaml
+
+test: install  ## default test suite (no GPU, no network)
+	$(BIN)/python -m pytest -q
+
+test-slow: install  ## full-size runs on ../shared data
+	$(BIN)/python -m pytest -q -m slow
+
+bench: install  ## benchmarks (print ratios against in-run baselines)
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

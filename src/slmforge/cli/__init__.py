@@ -1,0 +1,99 @@
+"""The ``slmforge`` command line: a thin layer that parses arguments, calls the library and prints.
+
+Heavy libraries (torch, transformers, trl) are imported inside the commands that need them, so
+``slmforge --help`` stays fast. A :class:`~slmforge.errors.UserError` raised anywhere becomes one
+red line with the fix and exit code 2; Ctrl-C exits 130 after the stage has saved what it had.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from slmforge.errors import BudgetExceeded, SlmforgeError, UserError
+
+err_console = Console(stderr=True)
+
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def set_offline() -> None:
+    """Switch Hugging Face libraries to offline mode and telemetry off (env vars, this process and children)."""
+    os.environ.update(OFFLINE_ENV)
+
+
+class SlmforgeGroup(TyperGroup):
+    """Top-level group that turns our errors into one line + exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+        try:
+            return super().invoke(ctx)
+        except UserError as e:
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except BudgetExceeded as e:
+            err_console.print(f"[bold yellow]stopped:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(3) from None
+        except SlmforgeError as e:
+            err_console.print(f"[bold red]failed:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]: progress so far is saved; rerun the same command to resume")
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=SlmforgeGroup,
+    help="Turn a brand or domain kit into a specialist small language model, and measure it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _main(
+    offline: bool = typer.Option(False, "--offline", envvar="SLMFORGE_OFFLINE",
+                                 help="No hub downloads, no telemetry (sets HF_HUB_OFFLINE=1 and friends)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+) -> None:
+    """slmforge: kit → data → SFT/DPO/GRPO → eval report → serving."""
+    if offline:
+        set_offline()
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command("version")
+def _version() -> None:
+    """Print the slmforge version."""
+    from slmforge import __version__
+
+    typer.echo(__version__)
+
+
+from slmforge.cli import checks, data, evaluate, kit, llm, pipeline, serve, synth, train  # noqa: E402
+
+for _module in (kit, data, llm, checks, synth, train, evaluate, serve, pipeline):
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="slmforge")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""``slmforge kit validate DIR``: load a kit and report what it holds, or the first problem with its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+kit_app = typer.Typer(help="Inspect and validate brand kits.", no_args_is_help=True)
+
+
+@kit_app.command("validate")
+def validate(path: Path = typer.Argument(..., help="Kit directory (with kit.yaml) or the kit.yaml file.")) -> None:
+    """Validate kit.yaml, its catalog and golden examples, and render every template once."""
+    from slmforge.kit import load_kit, render_student_prompt, render_teacher_prompt
+
+    lk = load_kit(path)
+    first = next(iter(lk.subjects.values()))
+    table = Table(title=f"kit {lk.kit.name} ({lk.kit.language}) — hash {lk.hash}")
+    for col in ("task", "family", "golden", "max chars", "CTA", "criteria"):
+        table.add_column(col)
+    for t in lk.kit.tasks:
+        render_student_prompt(lk.kit, t, first)
+        render_teacher_prompt(lk.kit, t, first, [g.text for g in lk.golden_for(t.id)[:2]])
+        table.add_row(t.id, t.family, str(len(lk.golden_for(t.id))), str(t.constraints.max_chars or "-"),
+                      "yes" if t.constraints.cta_required else "no", str(len(t.rubric.criteria)))
+    console.print(table)
+    console.print(f"[green]ok[/]: {len(lk.subjects)} subjects, {len(lk.kit.tasks)} tasks, {len(lk.golden)} golden examples")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the ``kit`` command group."""
+    app.add_typer(kit_app, name="kit")

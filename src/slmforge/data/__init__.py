@@ -1,0 +1,1 @@
+"""Records, formats and data files: validation, stats, cost estimates, splits and conversions."""

@@ -1,0 +1,83 @@
+"""Read and write records as JSONL (streaming), plus CSV / Parquet through ``datasets`` where asked.
+
+``read_jsonl`` yields ``(line_number, object)`` so that every later error can name ``file:line``.
+``write_jsonl`` writes atomically (temp file + rename) so an interrupted stage never leaves a
+half-written artifact that a rerun would take for finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from slmforge.errors import DataError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """Stream a JSONL file as ``(1-based line number, parsed JSON)``; blank lines are skipped.
+
+    Raises:
+        DataError: file missing / not UTF-8, or a line that is not valid JSON (names file:line).
+    """
+    path = Path(path)
+    try:
+        f = path.open(encoding="utf-8")
+    except OSError as e:
+        raise DataError(f"cannot open: {e.strerror}", file=path, fix="check the path") from e
+    with f:
+        i = 0
+        try:
+            for i, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield i, json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", file=path, line=i,
+                                    fix="fix or remove the line") from e
+        except UnicodeDecodeError as e:
+            raise DataError("not valid UTF-8", file=path, line=i + 1, fix="re-encode the file as UTF-8") from e
+
+
+def read_records(path: str | Path, model: type[M]) -> list[M]:
+    """Read a JSONL file of one record type.
+
+    Raises:
+        DataError: bad JSON or a row that does not fit ``model`` (names file:line and field).
+    """
+    out: list[M] = []
+    for line, obj in read_jsonl(path):
+        try:
+            out.append(model.model_validate(obj))
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise DataError(err["msg"], file=path, line=line, field=".".join(map(str, err["loc"])) or None,
+                            fix=f"make the row a valid {model.__name__}") from e
+    return out
+
+
+def write_jsonl(path: str | Path, rows: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """Write rows as UTF-8 JSONL atomically; returns the number of rows written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    n = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row in rows:
+                obj = row.model_dump(mode="json", exclude_none=True) if isinstance(row, BaseModel) else row
+                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n

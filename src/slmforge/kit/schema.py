@@ -1,0 +1,192 @@
+"""The kit schema: a brand or domain as ``kit.yaml`` plus a catalog and golden examples.
+
+A kit says how copy must sound (``voice``), which words to use and never use (``lexicon``),
+what to write (``tasks``: student instruction, teacher meta-prompt, judge rubric,
+constraints), about what (``catalog`` of subjects) and shows a few ``golden`` examples.
+Every model here forbids unknown keys, so a typo in ``kit.yaml`` is an error that names the
+key path instead of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class StrictModel(BaseModel):
+    """Base for every schema in slmforge: unknown keys are errors (``extra="forbid"``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Voice(StrictModel):
+    """How the brand speaks."""
+
+    persona: str = Field(description="Who is speaking, e.g. 'a calm, professional dermatologist'.")
+    principles: list[str] = Field(
+        default_factory=list, description="Short rules of the voice, one per item."
+    )
+    guide: str = Field(default="", description="Free-text brand guide, shown to the teacher.")
+
+
+class Lexicon(StrictModel):
+    """Terms to use and terms never to use. Matching rules live in ``slmforge.checks.lexicon``."""
+
+    prefer: list[str] = Field(default_factory=list, description="Terms the copy should use.")
+    avoid: list[str] = Field(default_factory=list, description="Terms the copy must never use.")
+
+
+class Constraints(StrictModel):
+    """Hard constraints of a task's output. Lengths are in characters (grapheme clusters)."""
+
+    min_chars: int | None = Field(default=None, ge=0, description="Minimum length in characters.")
+    max_chars: int | None = Field(default=None, ge=1, description="Maximum length in characters.")
+    min_lines: int | None = Field(default=None, ge=1, description="Minimum number of non-empty lines.")
+    max_lines: int | None = Field(default=None, ge=1, description="Maximum number of non-empty lines.")
+    cta_required: bool = Field(default=False, description="A call to action must be present.")
+    emoji_allowed: bool = Field(default=True, description="Whether emoji may appear.")
+    hashtags_min: int | None = Field(default=None, ge=0, description="Minimum number of #hashtags.")
+    hashtags_max: int | None = Field(default=None, ge=0, description="Maximum number of #hashtags.")
+    newlines_allowed: bool = Field(default=True, description="Whether line breaks may appear.")
+    forbidden_chars: list[str] = Field(
+        default_factory=list, description="Characters that must not appear, e.g. ['。']."
+    )
+    forbid_markdown_headings: bool = Field(
+        default=False, description="Reject lines starting with '#' followed by a space."
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Constraints:
+        for lo, hi in (("min_chars", "max_chars"), ("min_lines", "max_lines"), ("hashtags_min", "hashtags_max")):
+            a, b = getattr(self, lo), getattr(self, hi)
+            if a is not None and b is not None and a > b:
+                raise ValueError(f"{lo} ({a}) must be <= {hi} ({b})")
+        return self
+
+
+class Criterion(StrictModel):
+    """One judge criterion with 1–5 anchors (what a 1, 3 and 5 look like)."""
+
+    name: str = Field(description="Short id, e.g. 'brand_voice'.")
+    description: str = Field(description="What the criterion measures.")
+    anchors: dict[int, str] = Field(
+        description="Score → description; keys within 1..5, at least 1 and 5."
+    )
+    weight: float = Field(default=1.0, gt=0, description="Weight in the task's overall score.")
+
+    @model_validator(mode="after")
+    def _anchor_keys(self) -> Criterion:
+        bad = [k for k in self.anchors if not 1 <= k <= 5]
+        if bad:
+            raise ValueError(f"anchor keys must be within 1..5, got {bad}")
+        if 1 not in self.anchors or 5 not in self.anchors:
+            raise ValueError("anchors must describe at least scores 1 and 5")
+        return self
+
+
+class Rubric(StrictModel):
+    """A judge rubric: criteria, and optionally pre-written G-Eval evaluation steps."""
+
+    criteria: list[Criterion] = Field(min_length=1, description="Scored criteria.")
+    evaluation_steps: list[str] | None = Field(
+        default=None,
+        description="G-Eval evaluation steps (Liu et al. 2023); generated once and stored when absent.",
+    )
+
+
+class Task(StrictModel):
+    """One kind of copy the model must write."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="Task id, snake_case.")
+    family: str = Field(description="Task family: social_media, ecommerce, paid_ad, qa, …")
+    description: str = Field(default="", description="What this task is, for people.")
+    student_template: str = Field(
+        description="Jinja2 template of the user prompt the fine-tuned model sees; "
+        "variables: subject (dict), value (str|None), kit."
+    )
+    teacher_template: str = Field(
+        description="Jinja2 template of the teacher's meta-prompt; variables: subject, value, kit, "
+        "task, examples (list of golden texts)."
+    )
+    rubric: Rubric = Field(description="Judge rubric for this task.")
+    constraints: Constraints = Field(default_factory=Constraints, description="Output constraints.")
+
+
+class FieldSpec(StrictModel):
+    """One field of the catalog's subjects."""
+
+    name: str = Field(description="Column / key name.")
+    type: Literal["str", "int", "float", "list"] = Field(default="str", description="Value type.")
+    separator: str = Field(default="|", description="Separator of list values in CSV cells.")
+    required: bool = Field(default=True, description="Whether an empty value is an error.")
+    description: str = Field(default="", description="What the field means (shown in the playground).")
+
+
+class Catalog(StrictModel):
+    """Where the subjects are and what their fields look like."""
+
+    path: str = Field(description="CSV or JSONL file, relative to the kit directory.")
+    id_field: str = Field(description="Field whose value identifies a subject (unique).")
+    fields: list[FieldSpec] = Field(min_length=1, description="Declared field schema.")
+
+
+class Glossary(StrictModel):
+    """Domain entities recognised in text beyond the catalog's own values (facts check)."""
+
+    ingredients: list[str] = Field(default_factory=list, description="Ingredient / component names.")
+    audiences: list[str] = Field(default_factory=list, description="Audience terms, e.g. skin types.")
+    effects: list[str] = Field(default_factory=list, description="Effect / benefit terms.")
+
+
+class CheckSettings(StrictModel):
+    """Thresholds and extensions of the checks; defaults suit any brand (see ``slmforge.checks``)."""
+
+    max_exclamation_density: float = Field(
+        default=0.02, ge=0, description="Max share of '!'/'！' among characters (0.02 = 2 per 100)."
+    )
+    max_punct_run: int = Field(default=2, ge=1, description="Longest allowed run of !/？/! marks.")
+    max_emoji: int | None = Field(default=None, ge=0, description="Max emoji per text (None: only the task's policy).")
+    hype_patterns: list[str] = Field(default_factory=list, description="Extra hype regexes.")
+    cta_cues: list[str] = Field(default_factory=list, description="Extra call-to-action cues.")
+    reward_weights: dict[str, float] = Field(
+        default_factory=lambda: {"lexicon": 1.0, "style": 1.0, "constraints": 1.0, "facts": 1.0},
+        description="Weights of the checks when they are combined (GRPO reward, overall score).",
+    )
+
+
+class Kit(StrictModel):
+    """A brand or domain kit (``kit.yaml``)."""
+
+    name: str = Field(description="Kit / brand name.")
+    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$", description="BCP-47 tag: zh, ja, ko, en, …")
+    brand: str = Field(default="", description="Brand name as it appears in copy (defaults to name).")
+    voice: Voice
+    lexicon: Lexicon = Field(default_factory=Lexicon)
+    tasks: list[Task] = Field(min_length=1)
+    catalog: Catalog
+    golden: str | None = Field(default=None, description="JSONL of golden examples: id, task, subject_id, text.")
+    glossary: Glossary = Field(default_factory=Glossary)
+    checks: CheckSettings = Field(default_factory=CheckSettings)
+
+    @model_validator(mode="after")
+    def _unique_tasks(self) -> Kit:
+        seen: set[str] = set()
+        for t in self.tasks:
+            if t.id in seen:
+                raise ValueError(f"duplicate task id {t.id!r}")
+            seen.add(t.id)
+        if not self.brand:
+            self.brand = self.name
+        return self
+
+    def task(self, task_id: str) -> Task:
+        """Return the task with id ``task_id``.
+
+        Raises:
+            KeyError: no such task (message lists the kit's task ids).
+        """
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(f"unknown task {task_id!r}; the kit has {[t.id for t in self.tasks]}")
