@@ -1,9 +1,63 @@
-"""CLI commands of the `serve` stage (filled in by its issue)."""
+"""``slmforge serve``: the OpenAI-compatible API, ``/v1/copy`` and the playground on one port.
+
+    slmforge serve --model runs/tiny --adapter sft=runs/sft/adapter --kit examples/elemental-equation
+    slmforge serve --model Qwen/Qwen2.5-0.5B-Instruct --adapter sft=runs/sft/adapter --engine vllm [--exec]
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
+def serve(
+    model: str = typer.Option(..., "--model", "-m", help="Base model folder or hub id."),
+    adapter: list[str] = typer.Option([], "--adapter", "-a", help="LoRA adapter NAME=PATH; repeat for more. "
+                                      "Each is served as model id NAME."),
+    kit: Path | None = typer.Option(None, "--kit", help="Kit directory: enables /v1/copy and the playground."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 to expose; set an API key then)."),
+    port: int = typer.Option(8000, help="TCP port."),
+    api_key: str | None = typer.Option(None, "--api-key", envvar="SLMFORGE_API_KEY",
+                                       help="Require 'Authorization: Bearer KEY' on every /v1 route."),
+    max_concurrency: int = typer.Option(8, help="Generation requests in flight before new ones get 429."),
+    max_body_bytes: int = typer.Option(1_000_000, help="Largest request body in bytes (413 above)."),
+    max_tokens: int = typer.Option(256, "--max-tokens", help="Completion tokens when a request sets none."),
+    served_model_name: str | None = typer.Option(None, help="Model id of the base model (default: folder name)."),
+    system_prompt: bool = typer.Option(False, "--system-prompt/--no-system-prompt",
+                                       help="/v1/copy: send the kit's system prompt first (match training)."),
+    guard_retries: int = typer.Option(2, help="/v1/copy guard=retry: regenerations per failing draft."),
+    device: str | None = typer.Option(None, help="torch device (cpu, cuda, cuda:1); default: best available."),
+    engine: str = typer.Option("transformers", help="transformers (serve here) or vllm (print the vllm command)."),
+    exec_: bool = typer.Option(False, "--exec", help="With --engine vllm: run the command instead of printing it."),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
+) -> None:
+    """Serve a model and its LoRA adapters over the OpenAI API, with brand-checked /v1/copy and a playground at /."""
+    from slmforge.errors import ConfigError
+    from slmforge.serve.config import ServeConfig, parse_adapter_specs
+
+    if engine not in ("transformers", "vllm"):
+        raise ConfigError(f"unknown engine {engine!r}", field="--engine", fix="use transformers or vllm")
+    cfg = ServeConfig(model=model, adapters=parse_adapter_specs(adapter), kit=str(kit) if kit else None, host=host,
+                      port=port, api_key=api_key, max_concurrency=max_concurrency, max_body_bytes=max_body_bytes,
+                      default_max_tokens=max_tokens, served_model_name=served_model_name,
+                      copy_system_prompt=system_prompt, guard_max_retries=guard_retries, device=device, engine=engine)
+    if engine == "vllm":
+        from slmforge.serve.vllm import exec_vllm, format_command, vllm_command
+
+        if exec_:
+            raise typer.Exit(exec_vllm(cfg))
+        typer.echo(format_command(vllm_command(cfg)))
+        return
+    import uvicorn
+
+    from slmforge.serve.app import create_app
+
+    app = create_app(cfg)
+    typer.echo(f"serving {app.state.engine.model_ids} on http://{host}:{port} (playground at /, API at /v1)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach this stage's commands to the top-level app."""
+    """Attach ``slmforge serve``."""
+    app.command("serve")(serve)

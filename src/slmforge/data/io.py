@@ -29,7 +29,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
     """
     path = Path(path)
     try:
-        f = path.open(encoding="utf-8")
+        f = path.open(encoding="utf-8-sig")  # a leading BOM is tolerated; `data validate` reports it
     except OSError as e:
         raise DataError(f"cannot open: {e.strerror}", file=path, fix="check the path") from e
     with f:
@@ -42,6 +42,9 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
                     yield i, json.loads(line)
                 except json.JSONDecodeError as e:
                     raise DataError(f"invalid JSON: {e.msg} (column {e.colno})", file=path, line=i,
+                                    fix="fix or remove the line") from e
+                except RecursionError as e:
+                    raise DataError("invalid JSON: nested too deeply", file=path, line=i,
                                     fix="fix or remove the line") from e
         except UnicodeDecodeError as e:
             raise DataError("not valid UTF-8", file=path, line=i + 1, fix="re-encode the file as UTF-8") from e
@@ -81,3 +84,62 @@ def write_jsonl(path: str | Path, rows: Iterable[BaseModel | dict[str, Any]]) ->
         Path(tmp).unlink(missing_ok=True)
         raise
     return n
+
+
+def is_parquet(path: str | Path) -> bool:
+    """True when ``path`` names a Parquet file (by its ``.parquet`` suffix)."""
+    return Path(path).suffix.lower() == ".parquet"
+
+
+def read_rows(path: str | Path, *, batch_rows: int = 1024) -> Iterator[tuple[int, Any]]:
+    """Stream rows of a JSONL or Parquet file as ``(1-based line or row number, object)``.
+
+    JSONL goes through :func:`read_jsonl` (a UTF-8 byte-order mark on line 1 is tolerated);
+    Parquet is read in batches of ``batch_rows`` rows with pyarrow, each row as a plain dict.
+
+    Raises:
+        DataError: the file is missing or unreadable, or a JSONL line is not valid JSON.
+    """
+    path = Path(path)
+    if not is_parquet(path):
+        yield from read_jsonl(path)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as e:
+        raise DataError(f"cannot read Parquet: {e}", file=path, fix="check the path, or re-export the file") from e
+    n = 0
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        for obj in batch.to_pylist():
+            n += 1
+            yield n, obj
+
+
+def write_parquet(path: str | Path, rows: list[dict[str, Any]]) -> int:
+    """Write ``rows`` (dicts with the same keys) as one Parquet file, atomically; returns the row count.
+
+    Raises:
+        DataError: the rows cannot form one Arrow table (mixed types in a column).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        table = pa.Table.from_pylist(rows)
+    except pa.ArrowException as e:
+        raise DataError(f"rows do not fit one Parquet schema: {e}", file=path,
+                        fix="make each column hold one type in every row") from e
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(rows)

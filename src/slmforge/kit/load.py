@@ -126,7 +126,7 @@ def _coerce(spec: FieldSpec, raw: Any, *, file: Path, line: int) -> Any:
         return [] if spec.type == "list" else None
     try:
         if spec.type == "list":
-            items = raw if isinstance(raw, list) else str(raw).split(spec.separator)
+            items = raw if isinstance(raw, list) else str(raw).split(spec.separator, spec.maxsplit)
             return [str(x).strip() for x in items if str(x).strip()]
         if spec.type == "int":
             return int(raw)
@@ -188,6 +188,11 @@ def load_catalog(catalog: Catalog, path: Path) -> dict[str, Subject]:
         if not sid:
             raise KitError("empty subject id", file=path, line=line, field=catalog.id_field, fix="give every row an id")
         sid = str(sid)
+        if sid in out and catalog.duplicate_ids == "number":
+            n = 2
+            while f"{sid}#{n}" in out:
+                n += 1
+            sid = f"{sid}#{n}"
         if sid in out:
             raise KitError(f"duplicate subject id {sid!r}", file=path, line=line, field=catalog.id_field,
                            fix="make ids unique")

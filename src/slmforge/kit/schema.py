@@ -119,6 +119,9 @@ class FieldSpec(StrictModel):
     name: str = Field(description="Column / key name.")
     type: Literal["str", "int", "float", "list"] = Field(default="str", description="Value type.")
     separator: str = Field(default="|", description="Separator of list values in CSV cells.")
+    maxsplit: int = Field(
+        default=-1, ge=-1, description="Split a list cell at most this many times (-1: no limit), as str.split."
+    )
     required: bool = Field(default=True, description="Whether an empty value is an error.")
     description: str = Field(default="", description="What the field means (shown in the playground).")
 
@@ -129,6 +132,11 @@ class Catalog(StrictModel):
     path: str = Field(description="CSV or JSONL file, relative to the kit directory.")
     id_field: str = Field(description="Field whose value identifies a subject (unique).")
     fields: list[FieldSpec] = Field(min_length=1, description="Declared field schema.")
+    duplicate_ids: Literal["error", "number"] = Field(
+        default="error",
+        description="A repeated id is an error, or ('number') the n-th repeat gets the id '<id>#n' "
+        "(for third-party catalogs such as the seed data; the subject's own field keeps its value).",
+    )
 
 
 class Glossary(StrictModel):
@@ -149,8 +157,13 @@ class CheckSettings(StrictModel):
     max_emoji: int | None = Field(default=None, ge=0, description="Max emoji per text (None: only the task's policy).")
     hype_patterns: list[str] = Field(default_factory=list, description="Extra hype regexes.")
     cta_cues: list[str] = Field(default_factory=list, description="Extra call-to-action cues.")
+    fact_fields: dict[str, Literal["ingredients", "audiences", "effects"]] = Field(
+        default_factory=dict,
+        description="Catalog field → its role for the facts check; empty: guessed from field names "
+        "(*ingredient*, *audience*/*skin*, *feature*/*effect*/*benefit*).",
+    )
     reward_weights: dict[str, float] = Field(
-        default_factory=lambda: {"lexicon": 1.0, "style": 1.0, "constraints": 1.0, "facts": 1.0},
+        default_factory=lambda: {"lexicon": 1.0, "style": 1.0, "constraints": 1.0, "cta": 1.0, "facts": 1.0},
         description="Weights of the checks when they are combined (GRPO reward, overall score).",
     )
 

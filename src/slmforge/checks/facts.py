@@ -1,0 +1,257 @@
+"""Facts (grounding), two modes.
+
+*Record-grounded* (:func:`check_facts`): claims in the copy against the subject record —
+an amount attached to an ingredient that the record states differently (``15%烟酰胺`` where the
+record says ``10%``: **contradicted**, an error) or does not state at all (**unsupported**, a
+warning: many golden texts invent concentrations), an ingredient named as the product's own that the
+record does not list (**foreign entity**, an error when its clause names the product or a
+composition cue such as 含 / 添加 / 搭配 / contains, or one of the record's own ingredients), and a target audience the record does not
+give stated as whom the product is for (**contradicted audience**).
+
+*Reference-grounded* (:func:`reference_fact_edits`): a candidate against a reference for the same
+subject — the fact edits between them (numbers changed, entities swapped, audience or effect
+changed) and their similarity, as needed to verify a fact-perturbed negative ("fake" rejected
+text) and to audit pairs. Alignment is difflib's ``SequenceMatcher`` (Ratcliff–Obershelp) over
+normalised characters.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+
+import regex
+
+from slmforge.checks.text import normalize_term, prepare
+from slmforge.checks.types import CheckResult, FactDiff, FactEdit, Finding
+from slmforge.checks.vocab import ROLES, UNIVERSAL_AUDIENCES, SubjectFacts, Vocabulary, aliases, subject_facts
+from slmforge.kit.schema import Kit
+
+NAME = "facts"
+UNSUPPORTED_WEIGHT = 0.1
+"""Score cost of one unsupported amount (a contradiction costs 1): weak evidence, often harmless."""
+
+_AMOUNT_BEFORE = regex.compile(r"(\d+(?:\.\d+)?)\s*(%|‰)\s*(?:的)?\s*(?:高浓度|浓度|黄金浓度)?\s*$")
+_AMOUNT_AFTER = regex.compile(r"^\s*(?:浓度|含量)?\s*(?:为|达|达到|高达|是|:)?\s*(\d+(?:\.\d+)?)\s*(%|‰)")
+_CLAUSE_RE = regex.compile(r"[^。！？!?\n；;]+")
+_OWN_CUE = regex.compile(r"含|添加|搭配|复配|配方|成分|协同|加入|融合|蕴含|富含|采用|搭载|\+|"
+                         r"(?<![a-z])(?:contains?|with|formulated|infused|enriched)(?![a-z])")
+_TARGET_CUE = regex.compile(r"适合|专为|针对|推荐|适用|人群|用户|(?<![a-z])(?:for|suits?|suitable)(?![a-z])")
+_NUMBER_RE = regex.compile(r"\d+(?:\.\d+)?\s*(?:%|‰|倍|小时|h|天|日|周|分钟|秒|岁|mg|ml|g|x)?")
+_LATIN_RE = regex.compile(r"[a-z0-9αβγ]+(?:-[a-z0-9]+)*")
+_LETTER_RE = regex.compile(r"\p{L}")
+
+
+def _num_equal(a: str, b: str) -> bool:
+    fa, fb = regex.match(r"\d+(?:\.\d+)?", a), regex.match(r"\d+(?:\.\d+)?", b)
+    return bool(fa and fb) and float(fa.group()) == float(fb.group())
+
+
+@lru_cache(maxsize=1024)
+def _own_pattern(terms: frozenset[str]) -> regex.Pattern | None:
+    ts = sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
+    return regex.compile("|".join(regex.escape(t) for t in ts)) if ts else None
+
+
+def _mentions(norm: str, role: str, facts: SubjectFacts, vocab: Vocabulary) -> list[tuple[str, int, int]]:
+    """Vocabulary and own-record terms of ``role`` in ``norm``, longest match first, no overlaps."""
+    found = vocab.find(role, norm)
+    own = _own_pattern(frozenset(facts.terms[role]))
+    if own is not None:
+        found += [(m.group(), m.start(), m.end()) for m in own.finditer(norm)]
+    found.sort(key=lambda x: (x[1], -(x[2] - x[1])))
+    out: list[tuple[str, int, int]] = []
+    for t, s, e in found:
+        if not out or s >= out[-1][2]:
+            out.append((t, s, e))
+    return out
+
+
+def _clause(norm: str, s: int) -> tuple[int, int]:
+    for m in _CLAUSE_RE.finditer(norm):
+        if m.start() <= s < m.end():
+            return m.span()
+    return s, s
+
+
+@lru_cache(maxsize=64)
+def _glossary_vocab(ingredients: tuple[str, ...], audiences: tuple[str, ...], effects: tuple[str, ...]) -> Vocabulary:
+    return Vocabulary({"ingredients": {a for t in ingredients for a in aliases(normalize_term(t))},
+                       "audiences": {normalize_term(t) for t in audiences},
+                       "effects": {normalize_term(t) for t in effects}})
+
+
+def default_vocabulary(kit: Kit) -> Vocabulary:
+    """Vocabulary of the kit's glossary alone (cached); pass ``build_vocabulary(kit, subjects)`` for more."""
+    g = kit.glossary
+    return _glossary_vocab(tuple(g.ingredients), tuple(g.audiences), tuple(g.effects))
+
+
+def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | None = None,
+                vocab: Vocabulary | None = None) -> CheckResult:
+    """Record-grounded facts of one text (plus reference-grounded edits when ``reference`` is given).
+
+    Score: ``1 / (1 + contradictions + 0.1 × unsupported)``; passed: no contradiction (error).
+    Reference edits are reported as ``info`` findings and in ``details["reference"]``; they do not
+    change the score (a fluent rewrite of a reference may legitimately differ).
+
+    Args:
+        text: the copy.
+        subject: the record it is about; ``None`` skips the record-grounded part.
+        kit: roles of the catalog fields and the glossary.
+        reference: a reference text for the same subject, optional.
+        vocab: entity vocabulary (:func:`slmforge.checks.vocab.build_vocabulary` over the catalog);
+            default: the kit's glossary only.
+
+    Returns:
+        :class:`CheckResult` with findings ``contradicted_number``, ``unsupported_number``,
+        ``foreign_entity``, ``unsupported_entity`` (warning: named outside a product clause),
+        ``contradicted_audience``, ``fact_edit``; details counts ``contradicted``, ``unsupported``.
+    """
+    vocab = vocab or default_vocabulary(kit)
+    p = prepare(text)
+    norm = p.norm
+    findings: list[Finding] = []
+    if subject is not None:
+        facts = subject_facts(subject, kit)
+        names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
+        for term, s, e in _mentions(norm, "ingredients", facts, vocab):
+            a, b = p.span(s, e)
+            if facts.owns(term):
+                m = _AMOUNT_BEFORE.search(norm, max(0, s - 14), s) or _AMOUNT_AFTER.match(norm[e:e + 14])
+                if not m:
+                    continue
+                said = m.group(1) + m.group(2)
+                record = facts.amounts.get(term) or next((v for k, v in facts.amounts.items() if term in k or k in term), None)
+                if record is None:
+                    findings.append(Finding(NAME, "unsupported_number", f"{said} {text[a:b]}: the record gives no amount",
+                                            a, b, "warning"))
+                elif not _num_equal(said, record):
+                    findings.append(Finding(NAME, "contradicted_number", f"{said} {text[a:b]}: the record says {record}",
+                                            a, b))
+                continue
+            cs, ce = _clause(norm, s)
+            clause = norm[cs:ce]
+            own_clause = (_OWN_CUE.search(clause) or any(n in clause for n in names)
+                          or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2))
+            if own_clause:
+                findings.append(Finding(NAME, "foreign_entity", f"{text[a:b]!r} named as the product's own; "
+                                        "the record does not list it", a, b))
+            else:
+                findings.append(Finding(NAME, "unsupported_entity", f"{text[a:b]!r} is not in the record", a, b,
+                                        "warning"))
+        if facts.terms["audiences"]:
+            for term, s, e in _mentions(norm, "audiences", facts, vocab):
+                if facts.owns(term) or (facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
+                    continue
+                cs, ce = _clause(norm, s)
+                if _TARGET_CUE.search(norm, cs, ce) or any(n in norm[cs:ce] for n in names):
+                    a, b = p.span(s, e)
+                    findings.append(Finding(NAME, "contradicted_audience",
+                                            f"audience {text[a:b]!r}; the record says {sorted(facts.terms['audiences'])[0]!r}",
+                                            a, b))
+        if facts.terms["effects"]:
+            for term, s, e in _mentions(norm, "effects", facts, vocab):
+                if facts.owns(term):
+                    continue
+                cs, ce = _clause(norm, s)
+                if any(n in norm[cs:ce] for n in names):
+                    a, b = p.span(s, e)
+                    findings.append(Finding(NAME, "unsupported_effect", f"effect {text[a:b]!r} is not in the record",
+                                            a, b, "info"))
+    details: dict = {}
+    if reference is not None:
+        diff = reference_fact_edits(text, reference, subject=subject, kit=kit, vocab=vocab)
+        details["reference"] = {"similarity": round(diff.similarity, 4), "edits": len(diff.edits),
+                                "minimal_fact_edit": diff.is_minimal_fact_edit()}
+        for ed in diff.edits:
+            findings.append(Finding(NAME, "fact_edit", f"{ed.kind}: {ed.reference!r} → {ed.candidate!r}",
+                                    ed.start, ed.end, "info"))
+    errors = sum(f.severity == "error" for f in findings)
+    unsupported = sum(f.severity == "warning" for f in findings)
+    details.update({"contradicted": errors, "unsupported": unsupported})
+    return CheckResult(NAME, 1.0 / (1 + errors + UNSUPPORTED_WEIGHT * unsupported), errors == 0, findings, details)
+
+
+def _token_spans(norm: str, facts: SubjectFacts, vocab: Vocabulary) -> list[tuple[int, int]]:
+    spans = [m.span() for m in _NUMBER_RE.finditer(norm)] + [m.span() for m in _LATIN_RE.finditer(norm)]
+    for role in ROLES:
+        spans += [(s, e) for _, s, e in _mentions(norm, role, facts, vocab)]
+    return spans
+
+
+def _expand(a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    changed = True
+    while changed:
+        changed = False
+        for s, e in spans:
+            hit = (s < b and e > a) if b > a else (s < a < e)
+            if hit and (s < a or e > b):
+                a, b, changed = min(a, s), max(b, e), True
+    return a, b
+
+
+def _terms(seg: str, role: str, facts: SubjectFacts, vocab: Vocabulary) -> list[str]:
+    return sorted(t for t, _, _ in _mentions(seg, role, facts, vocab))
+
+
+def reference_fact_edits(candidate: str, reference: str, *, subject: dict | None, kit: Kit,
+                         vocab: Vocabulary | None = None, min_similarity: float = 0.6) -> FactDiff:
+    """The fact edits that turn ``reference`` into ``candidate``, and their character similarity.
+
+    Changed regions of the alignment (gaps of ≤ 2 equal characters merged) are widened to whole
+    numbers, Latin tokens and vocabulary terms, then classified: ``number`` (the numbers differ),
+    ``entity`` / ``audience`` / ``effect`` (vocabulary terms of that role differ), ``claim`` (another
+    short content phrase replaced, ≤ 16 characters a side). Pure insertions or deletions of
+    sentences without numbers or terms are not fact edits.
+
+    Args:
+        candidate: the text under test (e.g. a rejected side).
+        reference: the reference (e.g. the chosen side or a golden copy).
+        subject: the record (its terms are recognised as entities), optional.
+        kit: glossary and field roles.
+        vocab: entity vocabulary (default: the kit's glossary).
+        min_similarity: below this similarity no edits are computed (unrelated texts have no
+            meaningful alignment); the similarity is still returned.
+
+    Returns:
+        :class:`~slmforge.checks.types.FactDiff` with edits whose offsets index ``candidate``.
+    """
+    vocab = vocab or default_vocabulary(kit)
+    pc, pr = prepare(candidate), prepare(reference)
+    sm = difflib.SequenceMatcher(None, pr.norm, pc.norm, autojunk=False)
+    if sm.real_quick_ratio() < min_similarity or sm.quick_ratio() < min_similarity:
+        return FactDiff([], sm.quick_ratio() if sm.real_quick_ratio() >= min_similarity else sm.real_quick_ratio())
+    similarity = sm.ratio()
+    if similarity < min_similarity:
+        return FactDiff([], similarity)
+    facts = subject_facts(subject, kit)
+    regions: list[list[int]] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        if regions and i1 - regions[-1][1] <= 2 and j1 - regions[-1][3] <= 2:
+            regions[-1][1], regions[-1][3] = i2, j2
+        else:
+            regions.append([i1, i2, j1, j2])
+    rs, cs = _token_spans(pr.norm, facts, vocab), _token_spans(pc.norm, facts, vocab)
+    edits: list[FactEdit] = []
+    changed = 0
+    for i1, i2, j1, j2 in regions:
+        i1, i2 = _expand(i1, i2, rs)
+        j1, j2 = _expand(j1, j2, cs)
+        ref_seg, cand_seg = pr.norm[i1:i2], pc.norm[j1:j2]
+        a, b = pc.span(j1, j2)
+        changed += b - a
+        kinds = []
+        if sorted(_NUMBER_RE.findall(ref_seg)) != sorted(_NUMBER_RE.findall(cand_seg)):
+            kinds.append("number")
+        for role, kind in (("ingredients", "entity"), ("audiences", "audience"), ("effects", "effect")):
+            if _terms(ref_seg, role, facts, vocab) != _terms(cand_seg, role, facts, vocab):
+                kinds.append(kind)
+        if (not kinds and ref_seg.strip() and cand_seg.strip() and _LETTER_RE.search(ref_seg)
+                and _LETTER_RE.search(cand_seg) and max(len(ref_seg), len(cand_seg)) <= 16):
+            kinds.append("claim")
+        ra, rb = pr.span(i1, i2)
+        edits += [FactEdit(k, reference[ra:rb], candidate[a:b], a, b) for k in kinds]
+    return FactDiff(edits, similarity, changed)

@@ -1,0 +1,77 @@
+"""What a row is about: its task, its subject (product) and its rejected-side strategy.
+
+Rows written by slmforge carry ``task`` / ``subject_id`` / ``strategy`` columns. Imported files such as
+the AdGenius seed do not: there the subject is the JSON object embedded in the user prompt (key chosen
+by ``subject_key``, default ``product_name``), the strategy is the ``method`` column, and the task is
+recognisable only from the instruction text (a kit's matcher, passed in as ``match``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from slmforge.data.formats import Row
+
+UNKNOWN = "unknown"
+_decoder = json.JSONDecoder()
+
+TaskMatcher = Callable[[str], "str | None"]
+
+
+def prompt_text(row: Row) -> str:
+    """The user-side text of the prompt (user message contents joined by newlines)."""
+    return "\n".join(m["content"] for m in row.prompt if m.get("role") == "user" and isinstance(m.get("content"), str))
+
+
+def embedded_objects(text: str) -> list[dict[str, Any]]:
+    """Every JSON object embedded in ``text`` (outermost ones, left to right)."""
+    out: list[dict[str, Any]] = []
+    i = text.find("{")
+    while i != -1:
+        try:
+            obj, end = _decoder.raw_decode(text, i)
+        except (json.JSONDecodeError, RecursionError):
+            i = text.find("{", i + 1)
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+        i = text.find("{", end)
+    return out
+
+
+def subject_of(row: Row, *, subject_key: str = "product_name") -> str | None:
+    """The subject id of ``row``: its ``subject_id`` column, else ``subject_key`` of a JSON object in the prompt.
+
+    Returns:
+        The id as a string, or ``None`` when neither is present.
+    """
+    sid = row.meta.get("subject_id")
+    if sid not in (None, ""):
+        return str(sid)
+    for obj in embedded_objects(prompt_text(row)):
+        if obj.get(subject_key) not in (None, ""):
+            return str(obj[subject_key])
+    return None
+
+
+def task_of(row: Row, match: TaskMatcher | None = None) -> str:
+    """The task of ``row``: its ``task`` column, else ``match(prompt text)``, else ``"unknown"``."""
+    task = row.meta.get("task")
+    if isinstance(task, str) and task:
+        return task
+    if match is not None:
+        return match(prompt_text(row)) or UNKNOWN
+    return UNKNOWN
+
+
+def strategy_of(row: Row) -> str | None:
+    """The rejected-side strategy of a preference row: ``strategy``, ``method``, or ``provenance.strategy``."""
+    for key in ("strategy", "method"):
+        if isinstance(row.meta.get(key), str):
+            return row.meta[key]
+    prov = row.meta.get("provenance")
+    if isinstance(prov, dict) and isinstance(prov.get("strategy"), str):
+        return prov["strategy"]
+    return None

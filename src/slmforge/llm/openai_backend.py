@@ -1,0 +1,161 @@
+"""The ``openai`` backend: one chat completion through the official SDK, with our own retries.
+
+The SDK's ``AsyncOpenAI`` is created with ``max_retries=0`` so every retry happens here and is
+counted. Retried: 429 (``RateLimitError``), 408/409/5xx, timeouts (``APITimeoutError``),
+connection errors (``APIConnectionError``) and bodies that are not JSON. The wait honours the
+server's ``retry-after-ms`` / ``Retry-After`` header when present, else it is exponential backoff
+with full jitter: ``uniform(0, min(cap, base * 2**attempt))`` (AWS Architecture Blog, "Exponential
+Backoff And Jitter", 2015). A 401/403/404 or retries exhausted on an unreachable endpoint marks
+the model *unavailable*, which lets the client move on to the role's fallback chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from dataclasses import dataclass
+
+import openai
+
+from slmforge.llm.config import ModelConfig
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_AFTER_S = 120.0
+
+
+@dataclass
+class Reply:
+    """One model reply with its usage (tokens) and the attempts it took."""
+
+    text: str
+    finish_reason: str | None
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    attempts: int
+    logprobs: list[dict] | None = None  # OpenAI `choices[0].logprobs.content` when requested (eval judge)
+
+
+class CallFailed(Exception):
+    """A call that failed for good.
+
+    Args:
+        reason: what went wrong (one line).
+        attempts: HTTP attempts made.
+        unavailable: the model or endpoint cannot serve (fallback applies); ``down`` additionally
+            means it should not be tried again in this run (unreachable, unknown model, bad key).
+        raw: the raw reply text, if one came back.
+    """
+
+    def __init__(self, reason: str, *, attempts: int, unavailable: bool = False, down: bool = False,
+                 raw: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+        self.unavailable = unavailable or down
+        self.down = down
+        self.raw = raw
+
+
+def retry_after_s(err: Exception) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` or numeric ``Retry-After``), if any."""
+    if not isinstance(err, openai.APIStatusError):
+        return None
+    headers = err.response.headers
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return min(float(value) / scale, MAX_RETRY_AFTER_S)
+            except ValueError:
+                continue
+    return None
+
+
+def _retryable(err: Exception) -> bool:
+    if isinstance(err, (openai.APIConnectionError, json.JSONDecodeError, openai.APIResponseValidationError)):
+        return True  # APITimeoutError is an APIConnectionError
+    if isinstance(err, openai.APIStatusError):
+        return err.status_code in (408, 409, 429) or err.status_code >= 500
+    return False
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, openai.APIStatusError):
+        return f"HTTP {err.status_code}: {err.message}"
+    if isinstance(err, json.JSONDecodeError):
+        return f"malformed response body ({err.msg})"
+    return f"{type(err).__name__}: {err}"
+
+
+class OpenAIBackend:
+    """Chat completions against one OpenAI-compatible endpoint (one per model config and event loop).
+
+    Args:
+        cfg: the model config (base_url, key env var, timeout, retry policy).
+
+    Raises:
+        ConfigError: the API key env var is unset for a remote endpoint.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        self.cfg = cfg
+        self.client = openai.AsyncOpenAI(base_url=cfg.base_url, api_key=cfg.api_key(), max_retries=0,
+                                         timeout=cfg.timeout_s)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self.client.close()
+
+    def backoff_s(self, attempt: int, err: Exception) -> float:
+        """Wait before retry number ``attempt`` (0-based) after ``err``, seconds."""
+        asked = retry_after_s(err)
+        if asked is not None:
+            return asked + random.uniform(0, self.cfg.backoff_base_s / 10)
+        return random.uniform(0, min(self.cfg.backoff_max_s, self.cfg.backoff_base_s * 2 ** attempt))
+
+    async def complete(self, messages: list[dict], params: dict) -> Reply:
+        """One chat completion, retried on transient errors.
+
+        Args:
+            messages: OpenAI chat messages.
+            params: keyword arguments of ``chat.completions.create`` (model, temperature, …).
+
+        Returns:
+            The first choice's text, its finish reason, usage (tokens) and attempts made.
+
+        Raises:
+            CallFailed: a non-retryable error, or retries exhausted.
+        """
+        last: Exception | None = None
+        for attempt in range(self.cfg.max_retries + 1):
+            if attempt:
+                delay = self.backoff_s(attempt - 1, last)
+                log.debug("retry %d of %s in %.2fs after %s", attempt, self.cfg.model, delay, _describe(last))
+                await asyncio.sleep(delay)
+            try:
+                resp = await self.client.chat.completions.create(messages=messages, **params)
+            except (openai.APIError, json.JSONDecodeError) as err:
+                last = err
+                if isinstance(err, (openai.NotFoundError, openai.AuthenticationError, openai.PermissionDeniedError)):
+                    raise CallFailed(_describe(err), attempts=attempt + 1, down=True) from None
+                if not _retryable(err):
+                    raise CallFailed(_describe(err), attempts=attempt + 1) from None
+                continue
+            usage = resp.usage
+            cached = 0
+            if usage is not None and usage.prompt_tokens_details is not None:
+                cached = usage.prompt_tokens_details.cached_tokens or 0
+            choice = resp.choices[0]
+            return Reply(text=choice.message.content or "", finish_reason=choice.finish_reason,
+                         prompt_tokens=usage.prompt_tokens if usage else 0, cached_tokens=cached,
+                         completion_tokens=usage.completion_tokens if usage else 0, attempts=attempt + 1,
+                         logprobs=[t.model_dump() for t in choice.logprobs.content]
+                         if choice.logprobs is not None and choice.logprobs.content else None)
+        unreachable = isinstance(last, openai.APIConnectionError) and not isinstance(last, openai.APITimeoutError)
+        raise CallFailed(f"gave up after {self.cfg.max_retries + 1} attempts; last error {_describe(last)}",
+                         attempts=self.cfg.max_retries + 1, unavailable=True, down=unreachable)
+

@@ -1,0 +1,188 @@
+"""``/v1/copy``: drafts for one task and subject, each with its check report, behind a guard.
+
+The prompt is the kit's student instruction (``render_student_prompt``, optionally after the kit's
+system prompt) — exactly what the fine-tuned model was trained on. Every draft goes through
+``slmforge.checks.run_checks`` (lexicon, style, constraints, CTA, facts; findings carry character
+offsets). ``guard`` decides what happens to a draft that fails a *blocking* check
+(``ServeConfig.blocking_checks``):
+
+- ``flag``: return it, marked ``flagged``;
+- ``retry``: regenerate it up to ``guard_max_retries`` times; the last attempt is returned,
+  ``passed`` or ``flagged``, with the history of attempts;
+- ``block``: withhold its text (``text: null``, ``status: blocked``), keep the report.
+
+The work is a plain generator of events (``start``, ``delta``, ``retry``, ``draft``, ``done``) so the
+same code serves the JSON response and the SSE stream the playground reads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from slmforge.kit.load import LoadedKit
+from slmforge.kit.render import render_student_prompt, system_prompt
+from slmforge.kit.schema import FieldSpec, Task
+from slmforge.serve.engine import SamplingParams
+from slmforge.serve.schemas import CopyRequest
+
+COPY_CHECKS = ("lexicon", "style", "constraints", "cta", "facts")
+"""Checks run on every draft (``similarity`` needs a reference and is not run)."""
+
+StreamFn = Callable[[list[dict], SamplingParams], Iterable[str]]
+"""Generates one draft: (messages, params) → text pieces. The server passes ``Engine.stream``."""
+
+
+class CopyInputError(ValueError):
+    """A copy request the kit cannot serve; ``param`` names the field (the server answers 400)."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+def _coerce(spec: FieldSpec, raw: Any) -> Any:
+    if raw is None or raw == "" or raw == []:
+        if spec.required:
+            raise CopyInputError(f"subject field {spec.name!r} is required", f"subject.{spec.name}")
+        return [] if spec.type == "list" else None
+    try:
+        if spec.type == "list":
+            items = raw if isinstance(raw, list) else str(raw).split(spec.separator)
+            return [str(x).strip() for x in items if str(x).strip()]
+        if spec.type == "int":
+            return int(raw)
+        if spec.type == "float":
+            return float(raw)
+        return str(raw).strip()
+    except (TypeError, ValueError) as e:
+        raise CopyInputError(f"subject field {spec.name!r}: cannot read {raw!r} as {spec.type}",
+                             f"subject.{spec.name}") from e
+
+
+def resolve_subject(lk: LoadedKit, req: CopyRequest) -> dict[str, Any]:
+    """The subject of a request: the catalog entry ``subject_id`` (if any) updated with ``subject``, typed
+    by the kit's field schema.
+
+    Raises:
+        CopyInputError: unknown subject id, unknown field, missing required field, or a value of the wrong type.
+    """
+    fields = {f.name: f for f in lk.kit.catalog.fields}
+    unknown = sorted(set(req.subject) - set(fields))
+    if unknown:
+        raise CopyInputError(f"unknown subject fields {unknown}; the kit's fields are {list(fields)}",
+                             f"subject.{unknown[0]}")
+    base: dict[str, Any] = {}
+    if req.subject_id is not None:
+        if req.subject_id not in lk.subjects:
+            raise CopyInputError(f"no catalog entry {req.subject_id!r}", "subject_id")
+        base = dict(lk.subjects[req.subject_id])
+    base.update(req.subject)
+    return {name: _coerce(spec, base.get(name)) for name, spec in fields.items()}
+
+
+def resolve_task(lk: LoadedKit, task_id: str) -> Task:
+    """The kit's task ``task_id``.
+
+    Raises:
+        CopyInputError: no such task (lists the kit's task ids).
+    """
+    try:
+        return lk.kit.task(task_id)
+    except KeyError as e:
+        raise CopyInputError(str(e.args[0]), "task") from e
+
+
+def copy_messages(lk: LoadedKit, task: Task, subject: dict, value: str | None, *, with_system: bool) -> list[dict]:
+    """Chat messages of a copy request: [system prompt,] student instruction."""
+    msgs = [{"role": "user", "content": render_student_prompt(lk.kit, task, subject, value)}]
+    if with_system:
+        msgs.insert(0, {"role": "system", "content": system_prompt(lk.kit)})
+    return msgs
+
+
+def check_draft(lk: LoadedKit, task: Task, subject: dict, instruction: str, text: str,
+                blocking: Iterable[str]) -> tuple[dict, list[str]]:
+    """Run the copy checks on one draft.
+
+    Returns:
+        (``CheckReport.to_dict()``, names of the blocking checks that failed).
+    """
+    from slmforge.checks import run_checks
+
+    report = run_checks([text], task=task, subject=subject, kit=lk.kit, instruction=instruction,
+                        checks=list(COPY_CHECKS))[0]
+    failed = [name for name, r in report.results.items() if name in set(blocking) and not r.passed]
+    return report.to_dict(), failed
+
+
+def copy_events(lk: LoadedKit, req: CopyRequest, *, model: str, stream_fn: StreamFn, params: SamplingParams,
+                blocking: Iterable[str], max_retries: int, with_system: bool,
+                cancel: threading.Event | None = None) -> Iterator[dict]:
+    """Generate and check ``req.n`` drafts, yielding progress events (blocking; run in a worker thread).
+
+    Events: ``{"type": "start", ...}``, ``{"type": "delta", "index", "attempt", "text"}`` (not with
+    ``guard: block``), ``{"type": "retry", "index", "attempt", "failed_checks"}``,
+    ``{"type": "draft", "index", "draft": {...}}``, and last ``{"type": "done", "response": {...}}``
+    whose ``response`` is the full ``/v1/copy`` JSON body.
+
+    Args:
+        lk: the loaded kit.
+        req: the request (task, subject, n, guard …).
+        model: model id, echoed in the response.
+        stream_fn: generates one draft as text pieces.
+        params: sampling settings of one draft (``n`` is ignored: drafts are generated one by one).
+        blocking: checks whose failure triggers the guard.
+        max_retries: regenerations per failing draft with ``guard: retry``.
+        with_system: put the kit's system prompt first.
+        cancel: set to stop between drafts (client gone).
+
+    Raises:
+        CopyInputError: unknown task / subject / fields (raised before any generation).
+    """
+    task = resolve_task(lk, req.task)
+    subject = resolve_subject(lk, req)
+    messages = copy_messages(lk, task, subject, req.value, with_system=with_system)
+    instruction = messages[-1]["content"]
+    t0 = time.perf_counter()
+    yield {"type": "start", "model": model, "task": task.id, "n": req.n, "guard": req.guard,
+           "subject": subject, "instruction": instruction}
+    drafts, regenerations = [], 0
+    for index in range(req.n):
+        history: list[dict] = []
+        attempt = 0
+        while True:
+            attempt += 1
+            p = SamplingParams(**{**params.__dict__, "n": 1,
+                                  "seed": None if params.seed is None else params.seed + 1000 * index + attempt})
+            pieces = []
+            for piece in stream_fn(messages, p):
+                pieces.append(piece)
+                if req.guard != "block":
+                    yield {"type": "delta", "index": index, "attempt": attempt, "text": piece}
+            text = "".join(pieces).strip()
+            report, failed = check_draft(lk, task, subject, instruction, text, blocking)
+            history.append({"attempt": attempt, "failed_checks": failed, "score": report["score"]})
+            if failed and req.guard == "retry" and attempt <= max_retries and not (cancel and cancel.is_set()):
+                regenerations += 1
+                yield {"type": "retry", "index": index, "attempt": attempt, "failed_checks": failed}
+                continue
+            break
+        status = "passed" if not failed else ("blocked" if req.guard == "block" else "flagged")
+        draft = {"index": index, "text": None if status == "blocked" else text, "status": status,
+                 "failed_checks": failed, "attempts": attempt, "history": history, "report": report}
+        drafts.append(draft)
+        yield {"type": "draft", "index": index, "draft": draft}
+        if cancel and cancel.is_set():
+            break
+    counts = {s: sum(d["status"] == s for d in drafts) for s in ("passed", "flagged", "blocked")}
+    summary = {"requested": req.n, "returned": len(drafts) - counts["blocked"], **counts,
+               "regenerations": regenerations, "blocking_checks": list(blocking),
+               "latency_s": round(time.perf_counter() - t0, 3)}
+    yield {"type": "done", "response": {
+        "id": f"copy-{uuid.uuid4().hex[:24]}", "object": "copy", "created": int(time.time()), "model": model,
+        "task": task.id, "guard": req.guard, "subject": subject, "instruction": instruction,
+        "drafts": drafts, "summary": summary}}

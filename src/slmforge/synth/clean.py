@@ -1,0 +1,216 @@
+"""``slmforge clean``: rule pass with the checks, MinHash near-dup removal, targeted rewrite passes.
+
+Steps, in order (every removed record lands in ``removed.jsonl`` with its step and reason, so
+``input = output + removed`` holds exactly and every number of the report can be recounted):
+
+1. **rules** — each record is checked once against the named rules (:mod:`slmforge.synth.rules`).
+2. **dedup** — near-duplicates (MinHash LSH, character n-grams for CJK) are removed, keeping the
+   better-scored text of a pair.
+3. **rewrite passes** — seed 003 ran two (structure labels + facts, then CTA): only records failing a
+   rule of the pass go to the teacher with a rewrite prompt for those defects; the result is
+   re-checked; a minimal-edit rewrite must stay above a similarity floor; a record still failing is
+   dropped with its reason.
+4. **final** — a record that still fails any rule is dropped, attributed to the first rule it fails.
+
+Run it: ``slmforge clean examples/elemental-equation runs/demo/synth/sft.jsonl --out runs/demo/clean``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from slmforge.data.io import read_records, write_jsonl
+from slmforge.data.records import Message, SFTExample
+from slmforge.errors import ConfigError, DataError
+from slmforge.kit import LoadedKit
+from slmforge.runs import Manifest, file_hash, write_stage
+from slmforge.synth.config import CleanConfig
+from slmforge.synth.dedup import near_duplicates
+from slmforge.synth.generate import TextOut
+from slmforge.synth.report import dry_run_report, usage, write_report
+from slmforge.synth.rules import RuleOutcome, evaluate
+from slmforge.synth.templates import rewrite_messages
+
+SFT_FILE = "sft.jsonl"
+REMOVED_FILE = "removed.jsonl"
+REPORT_FILE = "report.json"
+
+
+def similarity(a: str, b: str) -> float:
+    """Character similarity in [0, 1]: difflib ``SequenceMatcher.ratio`` (2·matches / total length)."""
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _instruction(rec: SFTExample) -> str:
+    users = [m.content for m in rec.prompt if m.role == "user"]
+    return users[-1] if users else ""
+
+
+def _evaluate_all(lk: LoadedKit, recs: list[SFTExample], texts: list[str], rules: list[str]) -> list[RuleOutcome]:
+    """Rule outcomes for records (grouped by task and subject so the checks run in batches)."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, r in enumerate(recs):
+        groups[(r.task, r.subject_id)].append(i)
+    out: list[RuleOutcome | None] = [None] * len(recs)
+    for (task_id, sid), idx in groups.items():
+        res = evaluate([texts[i] for i in idx], lk, lk.kit.task(task_id), lk.subjects.get(sid),
+                       _instruction(recs[idx[0]]), rules)
+        for i, o in zip(idx, res, strict=True):
+            out[i] = o
+    return out
+
+
+def _check_input(lk: LoadedKit, recs: list[SFTExample], path: Path) -> None:
+    tasks = {t.id for t in lk.kit.tasks}
+    for n, r in enumerate(recs, 1):
+        if r.task not in tasks:
+            raise DataError(f"record {r.id!r} has task {r.task!r}, which the kit does not define", file=path,
+                            line=n, field="task", fix=f"use the kit the data was made with (tasks: {sorted(tasks)})")
+        if not r.completion:
+            raise DataError(f"record {r.id!r} has no assistant message", file=path, line=n, field="messages",
+                            fix="pass the sft.jsonl written by `slmforge synth`")
+
+
+def clean(lk: LoadedKit, cfg: CleanConfig, client, in_path: str | Path, out_dir: str | Path) -> Path:
+    """Clean SFT records: rules, near-dup removal, targeted rewrites.
+
+    Args:
+        lk: the loaded kit.
+        cfg: :class:`CleanConfig`.
+        client: an :class:`~slmforge.llm.LLMClient` (``cfg.teacher_role`` is needed only when a record
+            goes to a rewrite pass).
+        in_path: JSONL of :class:`SFTExample` (``synth``'s ``sft.jsonl``).
+        out_dir: stage directory; receives ``sft.jsonl`` (kept records, text rewritten where fixed, provenance
+            ``clean`` = rules flagged / rewritten), ``removed.jsonl`` (``id``, ``step``, ``rule``, ``reason``,
+            ``text``), ``report.json``, ``config.json``, ``manifest.json``.
+
+    Returns:
+        path of the cleaned ``sft.jsonl`` (of ``report.json`` in a dry run, which estimates the first
+        rewrite pass and writes nothing else).
+
+    Raises:
+        DataError: unreadable input, or a record of a task the kit does not define.
+        ConfigError: rewrites are needed but the client has no ``cfg.teacher_role`` role.
+        BudgetExceeded: the budget was reached; finished rewrites stay in the ledger, so a rerun resumes.
+    """
+    started = time.time()
+    in_path, out_dir = Path(in_path), Path(out_dir)
+    recs = read_records(in_path, SFTExample)
+    _check_input(lk, recs, in_path)
+    texts = [r.completion for r in recs]
+    outcomes = _evaluate_all(lk, recs, texts, cfg.rules)
+    flagged = {r.id: sorted(o.failed) for r, o in zip(recs, outcomes, strict=True)}
+    removed: list[dict] = []
+    steps: list[dict] = []
+
+    # 2. near-duplicates, keeping the better-scored text
+    dups = near_duplicates(texts, [o.score for o in outcomes], threshold=cfg.dedup_threshold, n=cfg.ngram,
+                           language=lk.kit.language, num_perm=cfg.num_perm)
+    for d in dups:
+        removed.append({"id": recs[d.index].id, "step": "dedup", "rule": "near_duplicate",
+                        "reason": f"near-duplicate of {recs[d.kept].id} (Jaccard ≈ {d.jaccard})",
+                        "kept": recs[d.kept].id, "text": texts[d.index]})
+    dup_idx = {d.index for d in dups}
+    alive = [i for i in range(len(recs)) if i not in dup_idx]
+    steps.append({"step": "dedup", "in": len(recs), "removed": len(dups), "kept": len(alive)})
+
+    # 3. targeted rewrite passes
+    rewrites: dict[int, list[dict]] = defaultdict(list)
+    results_all: list = []
+    for p, pass_rules in enumerate(cfg.rewrite_passes, 1):
+        targets = [i for i in alive if set(outcomes[i].failed) & set(pass_rules)]
+        step = {"step": f"rewrite{p}", "rules": list(pass_rules), "in": len(alive), "flagged": len(targets),
+                "rewritten": 0, "removed": 0}
+        if targets and not client.has_role(cfg.teacher_role):
+            raise ConfigError(f"{len(targets)} records need a rewrite but the LLM client has no "
+                              f"{cfg.teacher_role!r} role", field="teacher_role",
+                              fix="add the role to the models config, or set rewrite_passes: [] to only filter")
+        defects = {i: [r for r in pass_rules if r in outcomes[i].failed] for i in targets}
+        batch = [rewrite_messages(lk, defects[i], [m for r in defects[i] for m in outcomes[i].failed[r]],
+                                  _instruction(recs[i]), texts[i],
+                                  minimal=all(r in cfg.minimal_edit_rules for r in defects[i])) for i in targets]
+        results = client.chat_many(cfg.teacher_role, batch, stage=f"clean.rewrite{p}", schema=TextOut,
+                                   temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed) if batch else []
+        results_all += results
+        if client.dry_run:  # estimate this pass only; later passes depend on its answers
+            steps.append(step)
+            return write_report(out_dir / REPORT_FILE, dry_run_report(client, "clean", len(batch)) | {"steps": steps})
+        new_texts = {i: r.parsed.text.strip() for i, r in zip(targets, results, strict=True)
+                     if r.ok and r.parsed is not None and r.parsed.text.strip()}
+        ok_idx = list(new_texts)
+        new_outcomes = dict(zip(ok_idx, _evaluate_all(lk, [recs[i] for i in ok_idx], [new_texts[i] for i in ok_idx],
+                                                       cfg.rules), strict=True))
+        dropped: set[int] = set()
+        for i, r in zip(targets, results, strict=True):
+            minimal = all(x in cfg.minimal_edit_rules for x in defects[i])
+            reason, rule = None, defects[i][0]
+            if i not in new_texts:
+                reason = f"rewrite call failed: {r.error or 'empty or unparsable output'}"
+            elif minimal and (sim := similarity(texts[i], new_texts[i])) < cfg.similarity_floor:
+                reason = f"minimal-edit rewrite too different (similarity {sim:.2f} < {cfg.similarity_floor})"
+            else:
+                still = [x for x in pass_rules if x in new_outcomes[i].failed]
+                if still:
+                    rule = still[0]
+                    reason = f"still fails after rewrite: {'; '.join(new_outcomes[i].failed[rule])}"
+            if reason:
+                dropped.add(i)
+                removed.append({"id": recs[i].id, "step": f"rewrite{p}", "rule": rule, "reason": reason,
+                                "text": texts[i], "rewrite": new_texts.get(i), "request_id": r.request_id})
+                continue
+            rewrites[i].append({"pass": p, "rules": defects[i], "request_id": r.request_id,
+                                "similarity": round(similarity(texts[i], new_texts[i]), 4)})
+            texts[i], outcomes[i] = new_texts[i], new_outcomes[i]
+            step["rewritten"] += 1
+        alive = [i for i in alive if i not in dropped]
+        step["removed"] = len(dropped)
+        step["kept"] = len(alive)
+        steps.append(step)
+
+    # 4. final filter: anything still failing a rule
+    final_step = {"step": "final", "in": len(alive), "removed": 0}
+    kept: list[int] = []
+    for i in alive:
+        failing = [r for r in cfg.rules if r in outcomes[i].failed]
+        if failing:
+            removed.append({"id": recs[i].id, "step": "final", "rule": failing[0],
+                            "reason": "; ".join(outcomes[i].failed[failing[0]]), "failed": failing, "text": texts[i]})
+            final_step["removed"] += 1
+        else:
+            kept.append(i)
+    final_step["kept"] = len(kept)
+    steps.append(final_step)
+
+    out_recs = []
+    for i in kept:
+        rec = recs[i]
+        prov = rec.provenance.model_copy(update={"clean": {"flagged": flagged[rec.id], "rewrites": rewrites[i]}})
+        msgs = list(rec.messages[:-1]) + [Message(role="assistant", content=texts[i])]
+        out_recs.append(rec.model_copy(update={"messages": msgs, "provenance": prov}))
+    write_jsonl(out_dir / SFT_FILE, out_recs)
+    write_jsonl(out_dir / REMOVED_FILE, removed)
+
+    kept_ids = {recs[i].id for i in kept}
+    per_rule = {}
+    for rule in cfg.rules:
+        ids = [rid for rid, f in flagged.items() if rule in f]
+        per_rule[rule] = {
+            "in": len(ids),
+            "rewritten": sum(1 for i, rw in rewrites.items() for x in rw if rule in x["rules"]),
+            "removed": sum(1 for x in removed if x["rule"] == rule),
+            "kept": sum(1 for rid in ids if rid in kept_ids),
+        }
+    use = usage(results_all, client.ledger)
+    report = {"stage": "clean", "input": len(recs), "output": len(kept), "removed": len(removed),
+              "steps": steps, "rules": per_rule,
+              "near_duplicates": len(dups), "usage": use, "cost_usd": use["cost_usd"], "spent_usd": use["spent_usd"],
+              "time_s": round(time.time() - started, 3)}
+    write_report(out_dir / REPORT_FILE, report)
+    manifest = Manifest(stage="clean", inputs={"kit": lk.hash, "sft": file_hash(in_path)}, started=started,
+                        cost_usd=use["cost_usd"],
+                        counts={"input": len(recs), "output": len(kept), "removed": len(removed)})
+    write_stage(out_dir, manifest, cfg, outputs=[SFT_FILE, REMOVED_FILE, REPORT_FILE])
+    return out_dir / SFT_FILE

@@ -1,0 +1,82 @@
+"""What every training method shares: the run dir, TRL args, resume / Ctrl-C around ``train()``, and the
+closing manifest (``config.json``, ``manifest.json``, ``metrics.jsonl``, ``metrics.png``).
+
+Layout of a run dir::
+
+    OUT/config.json  manifest.json  metrics.jsonl  metrics.png
+    OUT/checkpoints/checkpoint-N/   (TRL/Trainer checkpoints; ``--resume`` continues from the last)
+    OUT/adapter/ or OUT/model/      (the result)
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from slmforge.runs import Manifest, file_hash, write_stage
+from slmforge.train.callbacks import METRICS, PLOT, InterruptCallback, MetricsCallback, plot_metrics
+
+__all__ = ["MetricsCallback", "fit", "finish", "start_run", "trl_args"]
+from slmforge.train.config import TrainConfig, trl_config_class
+from slmforge.train.models import device_defaults
+
+log = logging.getLogger(__name__)
+CHECKPOINTS = "checkpoints"
+
+
+def start_run(cfg: TrainConfig, *, resume: bool) -> tuple[Path, Manifest]:
+    """Create the run dir; without ``resume`` clear earlier checkpoints and metrics of the same dir."""
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+        (out / METRICS).unlink(missing_ok=True)
+    inputs = {"train": file_hash(cfg.data.train)}
+    if cfg.data.eval:
+        inputs["eval"] = file_hash(cfg.data.eval)
+    return out, Manifest(stage=f"train_{cfg.method}", inputs=inputs)
+
+
+def trl_args(cfg: TrainConfig, out: Path, *, has_eval: bool, defaults: dict | None = None):
+    """Build the method's TRL config: device defaults < method ``defaults`` < the YAML ``trl:`` section.
+
+    Returns:
+        an instance of ``SFTConfig`` / ``DPOConfig`` / ``RewardConfig`` / ``GRPOConfig``.
+    """
+    kwargs = device_defaults(cfg.model) | (defaults or {}) | cfg.trl
+    kwargs["output_dir"] = str(out / CHECKPOINTS)
+    if not has_eval:
+        kwargs["eval_strategy"] = "no"
+    return trl_config_class(cfg.method)(**kwargs)
+
+
+def last_checkpoint(out: Path) -> str | None:
+    """Path of the newest ``checkpoint-N`` folder of the run, or None."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    ckpt = out / CHECKPOINTS
+    return get_last_checkpoint(str(ckpt)) if ckpt.is_dir() else None
+
+
+def fit(trainer, out: Path, *, resume: bool) -> None:
+    """``trainer.train()`` with resume from the last checkpoint and Ctrl-C → checkpoint → ``KeyboardInterrupt``.
+
+    Raises:
+        KeyboardInterrupt: after the checkpoint of an interrupted run is saved.
+    """
+    stop = InterruptCallback()
+    trainer.add_callback(stop)
+    ckpt = last_checkpoint(out) if resume else None
+    if resume:
+        log.info("resuming from %s", ckpt or "scratch (no checkpoint found)")
+    trainer.train(resume_from_checkpoint=ckpt)
+    if stop.interrupted:
+        raise KeyboardInterrupt
+
+
+def finish(cfg: TrainConfig, out: Path, manifest: Manifest, *, outputs: list[str], plot_keys: list[str]) -> Path:
+    """Plot the metrics and write ``config.json`` + ``manifest.json``; returns ``out``."""
+    plot_metrics(out, plot_keys)
+    write_stage(out, manifest, cfg, outputs=[*outputs, METRICS, PLOT])
+    return out

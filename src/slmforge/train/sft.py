@@ -1,0 +1,73 @@
+"""Supervised fine-tuning (TRL ``SFTTrainer``) with LoRA and assistant-only loss.
+
+Run it::
+
+    slmforge train sft --config src/slmforge/train/configs/sft.yaml
+
+When the tokenizer's chat template marks assistant turns with ``{% generation %}`` the conversational
+``messages`` rows are trained with ``assistant_only_loss``; otherwise the rows become TRL
+prompt/completion pairs and ``completion_only_loss`` gives the same loss mask for single-turn data.
+The held-out loss is computed before training and after each epoch.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from slmforge.train.config import TrainConfig
+from slmforge.train.data import load_splits, read_sft_rows
+from slmforge.train.models import load_base, lora_config
+from slmforge.train.runner import MetricsCallback, finish, fit, start_run, trl_args
+
+log = logging.getLogger(__name__)
+GENERATION_MARK = re.compile(r"\{%-?\s*generation\s*-?%\}")
+SFT_DEFAULTS = {"learning_rate": 2e-4, "num_train_epochs": 3, "max_length": 1024,
+                "per_device_train_batch_size": 8, "per_device_eval_batch_size": 8}
+
+
+def train_sft(cfg: TrainConfig, *, resume: bool = False) -> Path:
+    """Fine-tune ``cfg.model.base`` on ``cfg.data.train`` and save the LoRA adapter (or full model).
+
+    Args:
+        cfg: config with ``method == "sft"``; ``cfg.trl`` goes into ``trl.SFTConfig``.
+        resume: continue from the last checkpoint in ``OUT/checkpoints``.
+
+    Returns:
+        the run dir ``OUT``; the result is in ``OUT/adapter`` (LoRA) or ``OUT/model`` (full), with tokenizer.
+
+    Raises:
+        ConfigError / DataError: bad config or records (named file:line:field).
+        KeyboardInterrupt: Ctrl-C, after saving a checkpoint.
+    """
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    out, manifest = start_run(cfg, resume=resume)
+    base = load_base(cfg.model)
+    manifest.notes += base.notes
+    train_rows, eval_rows = load_splits(cfg.data, read_sft_rows)
+    assistant_only = bool(GENERATION_MARK.search(base.tokenizer.chat_template or ""))
+    columns = ["messages"] if assistant_only else ["prompt", "completion"]
+    if not assistant_only:
+        manifest.notes.append("chat template has no {% generation %} markers: trained as prompt/completion "
+                              "(loss on the last assistant message only)")
+    args = trl_args(cfg, out, has_eval=bool(eval_rows), defaults=SFT_DEFAULTS | {"assistant_only_loss": assistant_only})
+    to_ds = lambda rows: Dataset.from_list([{c: r[c] for c in columns} for r in rows])  # noqa: E731
+    trainer = SFTTrainer(model=base.model, args=args, train_dataset=to_ds(train_rows),
+                         eval_dataset=to_ds(eval_rows) if eval_rows else None, processing_class=base.tokenizer,
+                         peft_config=lora_config(cfg.lora), callbacks=[MetricsCallback(out)])
+    if eval_rows and not resume:
+        manifest.metrics["eval_loss_before"] = trainer.evaluate()["eval_loss"]
+    fit(trainer, out, resume=resume)
+    if eval_rows:
+        manifest.metrics["eval_loss_after"] = trainer.evaluate()["eval_loss"]
+    result = "adapter" if cfg.lora.enabled else "model"
+    trainer.save_model(str(out / result))
+    base.tokenizer.save_pretrained(str(out / result))
+    manifest.metrics["train_loss"] = next(
+        (h["train_loss"] for h in reversed(trainer.state.log_history) if "train_loss" in h), float("nan"))
+    manifest.counts.update(train_rows=len(train_rows), eval_rows=len(eval_rows), steps=trainer.state.global_step)
+    manifest.notes.append(f"base model: {base.name}")
+    return finish(cfg, out, manifest, outputs=[result], plot_keys=["loss", "eval_loss"])

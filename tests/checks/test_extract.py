@@ -1,0 +1,94 @@
+import pytest
+
+from slmforge.checks import check_constraints, extract_constraints, run_checks
+from slmforge.kit.schema import Constraints
+
+from tests.checks.helpers import make_kit
+
+# (instruction, language, expected non-default fields) — one family per row, for each language
+CASES = [
+    # length: upper limits, inclusive
+    ("请写一条100字以内的文案", "zh", {"max_chars": 100}),
+    ("字数不超过八十字", "zh", {"max_chars": 80}),
+    ("45文字以内で書いてください", "ja", {"max_chars": 45}),
+    ("５０자 이내로 작성하세요", "ko", {"max_chars": 50}),
+    ("Keep it to at most 120 characters.", "en", {"max_chars": 120}),
+    # strict upper limits
+    ("少于100字", "zh", {"max_chars": 99}),
+    ("45文字未満", "ja", {"max_chars": 44}),
+    ("100자 미만으로", "ko", {"max_chars": 99}),
+    ("Write under 120 characters.", "en", {"max_chars": 119}),
+    # ranges
+    ("字数控制在50-100字", "zh", {"min_chars": 50, "max_chars": 100}),
+    ("１０〜４５文字で", "ja", {"min_chars": 10, "max_chars": 45}),
+    ("30~60자로 써 주세요", "ko", {"min_chars": 30, "max_chars": 60}),
+    ("between 50 and 100 characters", "en", {"min_chars": 50, "max_chars": 100}),
+    # minimums
+    ("不少于二百字", "zh", {"min_chars": 200}),
+    ("300文字以上", "ja", {"min_chars": 300}),
+    ("최소 200자", "ko", {"min_chars": 200}),
+    ("at least 200 characters", "en", {"min_chars": 200}),
+    # approximate
+    ("100字左右", "zh", {"min_chars": 80, "max_chars": 120}),
+    # no emoji
+    ("绝对不要使用表情", "zh", {"emoji_allowed": False}),
+    ("絵文字は使わないでください", "ja", {"emoji_allowed": False}),
+    ("이모지 없이 작성", "ko", {"emoji_allowed": False}),
+    ("No emoji, please.", "en", {"emoji_allowed": False}),
+    # no line breaks
+    ("不要换行", "zh", {"newlines_allowed": False}),
+    ("改行なしで", "ja", {"newlines_allowed": False}),
+    ("줄바꿈 없이 한 줄로", "ko", {"newlines_allowed": False}),
+    ("no line breaks", "en", {"newlines_allowed": False}),
+    # no full stops
+    ("不要使用句号", "zh", {"forbidden_chars": ["。"]}),
+    ("句点なしで書いて", "ja", {"forbidden_chars": ["。"]}),
+    ("마침표 없이", "ko", {"forbidden_chars": [".", "。"]}),
+    ("no 句点", "en", {"forbidden_chars": ["。"]}),
+    ("no periods", "en", {"forbidden_chars": ["."]}),
+    # hashtags
+    ("带上3-5个话题标签", "zh", {"hashtags_min": 3, "hashtags_max": 5}),
+    ("ハッシュタグを3つ付けて", "ja", {"hashtags_min": 3, "hashtags_max": 3}),
+    ("해시태그 2개", "ko", {"hashtags_min": 2, "hashtags_max": 2}),
+    ("no hashtags", "en", {"hashtags_max": 0}),
+    # call to action
+    ("钩子+利益点+行动号召风格的付费广告文案", "zh", {"cta_required": True}),
+    ("行動喚起を入れて", "ja", {"cta_required": True}),
+    ("End with a call to action.", "en", {"cta_required": True}),
+]
+
+
+@pytest.mark.parametrize(("instruction", "language", "expected"), CASES)
+def test_extract_each_phrasing_family(instruction, language, expected):
+    got = extract_constraints(instruction, language).model_dump(exclude_defaults=True)
+    assert got == expected
+
+
+def test_plain_instruction_states_nothing():
+    assert extract_constraints("请为产品创作一条小红书文案", "zh") == Constraints()
+
+
+def test_combined_instruction():
+    c = extract_constraints("Write under 120 characters, no emoji, no line breaks, end with a call to action", "en")
+    assert (c.max_chars, c.emoji_allowed, c.newlines_allowed, c.cta_required) == (119, False, False, True)
+
+
+def test_instruction_constraints_applied_to_texts():
+    c = extract_constraints("10〜20文字、絵文字なし、句点なし", "ja")
+    bad = check_constraints("とても長い説明文です。絵文字もあります😀そして句点も。", c)
+    codes = {f.code for f in bad.findings}
+    assert {"too_many_chars", "emoji", "forbidden_char"} <= codes
+    assert check_constraints("肌にやさしい保湿クリーム", c).passed
+
+
+def test_pair_whose_chosen_breaks_the_stated_length_is_flagged_end_to_end():
+    kit = make_kit()
+    instruction = "请为产品写一条45字以内的付费广告文案，不要使用表情"
+    chosen = "净颜焕采精华含10%烟酰胺与锌PCA，从源头调节皮脂分泌，红没药醇温和舒缓泛红，帮助油痘肌回归清爽稳定的状态。点击了解科学配方。"
+    rejected = "净颜焕采精华含10%烟酰胺，源头控油，温和修护。点击了解。"
+    chosen_rep, rejected_rep = run_checks([chosen, rejected], task=kit.task("ad"), subject=None, kit=kit,
+                                          instruction=instruction, checks=["constraints"])
+    assert not chosen_rep.passed
+    assert [f.code for f in chosen_rep.results["constraints"].findings] == ["too_many_chars"]
+    assert rejected_rep.passed
+    assert chosen_rep.score < rejected_rep.score

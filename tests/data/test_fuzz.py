@@ -1,0 +1,89 @@
+"""Hypothesis fuzzing: readers, validator, converter and stats raise nothing but our DataError."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slmforge.data.convert import convert_file
+from slmforge.data.formats import FORMATS, detect_format, parse_row
+from slmforge.data.io import read_jsonl
+from slmforge.data.split import split_file
+from slmforge.data.stats import stats_file
+from slmforge.data.validate import check_row, validate_file
+from slmforge.errors import DataError
+
+KEYS = ["messages", "role", "content", "weight", "name", "prompt", "completion", "chosen", "rejected", "input",
+        "preferred_output", "non_preferred_output", "data_source", "ability", "reward_model", "ground_truth",
+        "extra_info", "instruction", "output", "history", "system", "conversations", "from", "value",
+        "task", "subject_id", "method", "tools"]
+ROLES = ["user", "assistant", "system", "tool", "human", "gpt", "bot"]
+
+scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(ROLES) | st.text(max_size=8)
+json_values = st.recursive(
+    scalars,
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.sampled_from(KEYS), kids, max_size=4),
+    max_leaves=12,
+)
+rows = st.dictionaries(st.sampled_from(KEYS), json_values, max_size=5) | json_values
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@contextmanager
+def _tmp(data: bytes) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="slmforge-fuzz-") as d:
+        p = Path(d) / "in.jsonl"
+        p.write_bytes(data)
+        yield p
+
+
+@SETTINGS
+@given(st.lists(st.binary(max_size=40) | st.sampled_from([b"{", b"\xef\xbb\xbf{}", b"\r", b"[]", b"\xff"]),
+                max_size=6))
+def test_validate_and_readers_on_random_bytes(chunks):
+    with _tmp(b"\n".join(chunks)) as path:
+        try:
+            report = validate_file(path)
+            assert all(p.line >= 1 and p.code for p in report.problems)
+        except DataError as e:
+            assert "UTF-16" in str(e)
+        try:
+            list(read_jsonl(path))
+        except DataError:
+            pass
+
+
+@SETTINGS
+@given(rows)
+def test_row_level_functions_on_random_json(obj):
+    fmt = detect_format(obj)
+    for f in FORMATS:
+        assert isinstance(check_row(obj, f), list)
+        try:
+            parse_row(obj, f, file="x", line=1)
+        except DataError:
+            pass
+    assert fmt is None or fmt in FORMATS
+
+
+@SETTINGS
+@given(st.lists(rows, min_size=1, max_size=4), st.sampled_from(FORMATS))
+def test_file_functions_on_random_json_rows(objs, target):
+    with _tmp("\n".join(json.dumps(o) for o in objs).encode() + b"\n") as path:
+        report = validate_file(path)
+        out = path.with_name("out.parquet" if target == "verl" else "out.jsonl")
+        for call in (lambda: convert_file(path, out, to=target), lambda: stats_file(path, tokenizer="estimate"),
+                     lambda: split_file(path, by="row", out_dir=path.parent)):
+            try:
+                call()
+            except DataError:
+                pass
+        if out.exists():  # whatever was written is itself a file the validator can read
+            assert validate_file(out).rows == len(objs) or not report.ok

@@ -1,0 +1,140 @@
+"""The shipped kits: every kit.yaml under examples/ loads and renders every template for every
+subject; the 原素方程 kit has its catalog, tasks, glossary and golden examples in shape."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from slmforge.kit import load_kit, render_student_prompt, render_teacher_prompt, system_prompt
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "adgenius"
+SEED_TASKS = [
+    "social_media_review", "social_media_educational", "social_media_myth_busting", "social_media_storytelling",
+    "ecommerce_long_form", "paid_ad_cta", "paid_ad_pas", "paid_ad_bab", "paid_ad_fab",
+]
+CONC = re.compile(r"(\d+(?:\.\d+)?)%")
+
+
+def _kit_files() -> list[Path]:
+    return sorted(p for p in EXAMPLES.rglob("kit.yaml"))
+
+
+def test_examples_ship_both_kits():
+    names = {p.parent.name for p in _kit_files()}
+    assert {"elemental-equation", "adgenius-replay"} <= names
+
+
+@pytest.mark.parametrize("kit_file", _kit_files(), ids=lambda p: p.parent.name)
+def test_every_template_renders_for_every_subject(kit_file):
+    lk_dir = kit_file.parent
+    if "../shared/" in kit_file.read_text(encoding="utf-8") and not SHARED.is_dir():
+        pytest.skip(f"kit {lk_dir.name} reads the shared seed data, not found at {SHARED}")
+    lk = load_kit(lk_dir)
+    assert system_prompt(lk.kit).startswith("You write for ")
+    for task in lk.kit.tasks:
+        examples = [g.text for g in lk.golden_for(task.id)[:3]]
+        for subject in lk.subjects.values():
+            student = render_student_prompt(lk.kit, task, subject)
+            assert student and "{{" not in student and "{%" not in student
+            assert render_student_prompt(lk.kit, task, subject, value="温和").startswith(student.split("\n")[0][:8])
+            teacher = render_teacher_prompt(lk.kit, task, subject, examples)
+            assert subject[lk.kit.catalog.id_field] in teacher
+            assert '{"text"' in teacher, "teacher must ask for JSON {\"text\": ...}"
+            for line in teacher.splitlines():
+                assert not re.search(r"\['|'\]", line), f"a list rendered as a Python list: {line}"
+            for e in examples:
+                assert e in teacher
+
+
+@pytest.fixture(scope="module")
+def ee():
+    return load_kit(EXAMPLES / "elemental-equation")
+
+
+def test_elemental_kit_shape(ee):
+    assert ee.kit.language == "zh" and ee.kit.brand == "原素方程"
+    assert [t.id for t in ee.kit.tasks] == SEED_TASKS
+    assert len(ee.subjects) >= 40
+    assert len({s["category"] for s in ee.subjects.values()}) >= 8
+    assert set(ee.kit.lexicon.prefer) >= {"屏障", "修护", "科学", "精简", "配方", "浓度", "源头", "温和"}
+    assert set(ee.kit.lexicon.avoid) >= {"神器", "逆天", "奇迹", "秒杀", "绝绝子", "yyds", "家人们"}
+    for t in ee.kit.tasks:
+        assert 3 <= len(t.rubric.criteria) <= 5
+        assert all({1, 3, 5} <= set(c.anchors) for c in t.rubric.criteria)
+        if t.family == "paid_ad":
+            assert t.constraints.cta_required and 100 <= t.constraints.max_chars <= 120
+        else:
+            assert t.constraints.min_chars and t.constraints.max_chars
+
+
+def test_catalog_is_our_own(ee):
+    """No product name of the seed catalog is reused (the kit is written by us)."""
+    seed = SHARED / "products.csv"
+    if not seed.is_file():
+        pytest.skip("shared seed data absent")
+    seed_names = {line.split(",")[0] for line in seed.read_text(encoding="utf-8").splitlines()[1:]}
+    assert not seed_names & set(ee.subjects)
+
+
+def test_glossary_covers_catalog_ingredients(ee):
+    gloss = set(ee.kit.glossary.ingredients)
+    assert len(gloss) >= 40
+    missing = set()
+    for s in ee.subjects.values():
+        for item in s["core_ingredients"]:
+            name = re.sub(r"^\d+(?:\.\d+)?%", "", item)
+            if name not in gloss:
+                missing.add(name)
+    assert not missing, f"add to glossary.ingredients: {sorted(missing)}"
+    assert ee.kit.glossary.audiences and ee.kit.glossary.effects
+
+
+def test_golden_counts(ee):
+    for t in SEED_TASKS:
+        assert len(ee.golden_for(t)) >= 5, t
+    assert len({g.text for g in ee.golden}) == len(ee.golden)
+
+
+@pytest.mark.parametrize("task_id", SEED_TASKS)
+def test_golden_meets_constraints(ee, task_id):
+    task = ee.kit.task(task_id)
+    c = task.constraints
+    cues = ee.kit.checks.cta_cues
+    for g in ee.golden_for(task_id):
+        where = f"golden {g.id}"
+        text = g.text
+        n = len(text)
+        assert c.min_chars is None or n >= c.min_chars, f"{where}: {n} chars < {c.min_chars}"
+        assert c.max_chars is None or n <= c.max_chars, f"{where}: {n} chars > {c.max_chars}"
+        tags = re.findall(r"#[^\s#]+", text)
+        assert c.hashtags_min is None or len(tags) >= c.hashtags_min, where
+        assert c.hashtags_max is None or len(tags) <= c.hashtags_max, where
+        if c.cta_required:
+            assert any(q in text for q in cues), f"{where}: no CTA cue"
+        if not c.newlines_allowed:
+            assert "\n" not in text, where
+        if c.forbid_markdown_headings:
+            assert not re.search(r"(?m)^#{1,6} ", text), where
+        assert not [w for w in ee.kit.lexicon.avoid if w.lower() in text.lower()], where
+        assert not [p for p in ee.kit.checks.hype_patterns if re.search(p, text)], where
+        assert text.count("！") + text.count("!") <= 1, where
+        assert any(w in text for w in ee.kit.lexicon.prefer) or task.family == "paid_ad", where
+
+
+def test_golden_is_grounded_in_its_record(ee):
+    """Every concentration a golden text states is one its product record states, and every
+    glossary ingredient it names is in the record (the facts check's rule, applied to our own data)."""
+    gloss = ee.kit.glossary.ingredients
+    for g in ee.golden:
+        s = ee.subjects[g.subject_id]
+        record = " ".join([s["product_name"], *s["core_ingredients"], *s["features"]])
+        stated = set(CONC.findall(record))
+        for pct in CONC.findall(g.text):
+            assert pct in stated, f"golden {g.id}: {pct}% not in the record of {g.subject_id}"
+        named = [i for i in gloss if i in g.text and i not in record]
+        assert not named, f"golden {g.id}: names {named}, not in the record of {g.subject_id}"
+        assert s["product_name"] in g.text or g.task.startswith("social_media"), g.id
