@@ -30,6 +30,17 @@ CASES = [
     ("at least 200 characters", "en", {"min_chars": 200}),
     # approximate
     ("100字左右", "zh", {"min_chars": 80, "max_chars": 120}),
+    ("200文字程度", "ja", {"min_chars": 160, "max_chars": 240}),
+    ("100자 정도", "ko", {"min_chars": 80, "max_chars": 120}),
+    ("about 100 characters", "en", {"min_chars": 80, "max_chars": 120}),
+    # headings and lines
+    ("不要使用标题", "zh", {"forbid_markdown_headings": True}),
+    ("見出しなしで", "ja", {"forbid_markdown_headings": True}),
+    ("제목 없이", "ko", {"forbid_markdown_headings": True}),
+    ("no headings", "en", {"forbid_markdown_headings": True}),
+    ("3行以内", "ja", {"max_lines": 3}),
+    ("3줄 이내", "ko", {"max_lines": 3}),
+    ("at most 3 lines", "en", {"max_lines": 3}),
     # no emoji
     ("绝对不要使用表情", "zh", {"emoji_allowed": False}),
     ("絵文字は使わないでください", "ja", {"emoji_allowed": False}),

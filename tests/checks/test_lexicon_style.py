@@ -78,3 +78,17 @@ def test_all_caps_only_counts_in_latin_copy_and_thresholds_come_from_kit():
 def test_grapheme_length_counts_emoji_clusters_as_one():
     assert grapheme_len("1️⃣👍🏽👨‍👩‍👧") == 3
     assert grapheme_len("原素方程\n") == 4
+
+
+def test_japanese_and_korean_hype_and_cta():
+    from slmforge.checks import check_cta
+
+    ja = make_kit("ja")
+    assert not check_style("一晩で肌が生まれ変わる、奇跡のクリーム", ja).passed
+    assert check_style("セラミド配合で、肌のバリアを穏やかに整えます。", ja).passed
+    assert check_cta("今すぐお試しください。", ja, required=True).passed
+    ko = make_kit("ko")
+    assert not check_style("하룻밤 만에 피부가 달라지는 역대급 크림", ko).passed
+    assert check_style("세라마이드가 피부 장벽을 부드럽게 지켜 줍니다.", ko).passed
+    assert check_cta("지금 구매하세요.", ko, required=True).passed
+    assert not check_cta("세라마이드 크림입니다.", ko, required=True).passed

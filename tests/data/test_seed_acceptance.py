@@ -81,3 +81,17 @@ def test_seed_prompt_embeds_the_product_json(shared_data):
     line, obj = next(read_rows(shared_data / "rm_dataset_final.jsonl"))
     product = embedded_objects(obj["prompt"])[0]
     assert line == 1 and product["product_name"] == json.loads(obj["prompt"].split("\n\n", 1)[1])["product_name"]
+
+
+def test_split_with_kit_counts_each_task_on_both_sides(shared_data, example_kit_path, tmp_path):
+    if not (example_kit_path / "kit.yaml").is_file():
+        pytest.skip(f"example kit not found at {example_kit_path}")
+    src = shared_data / "sft_dataset_final.jsonl"
+    result = runner.invoke(app, ["data", "split", str(src), "--seed", "7", "-o", str(tmp_path),
+                                 "--kit", str(example_kit_path)])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") == 4}
+    tasks = [t for t in rows if t.startswith(("social_media_", "ecommerce_", "paid_ad_"))]
+    assert len(tasks) == 9 and "unknown" not in rows
+    counts = [tuple(int(c) for c in rows[t].split("│")[2:4]) for t in tasks]
+    assert sum(a for a, _ in counts) + sum(b for _, b in counts) == 612 and all(a > b > 0 for a, b in counts)

@@ -9,7 +9,7 @@ from slmforge.llm import LLMClient, ModelConfig, Price
 from slmforge.testing.server import ScriptedServer
 from tests.llm.conftest import Item, item_script, make_batch
 
-FAST = {"timeout_s": 0.4, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
+FAST = {"timeout_s": 0.3, "backoff_base_s": 0.01, "backoff_max_s": 0.05}
 
 
 def _cfg(srv: ScriptedServer, **kw) -> ModelConfig:

@@ -104,7 +104,7 @@ def test_concurrency_limit_429(server):
 
     async def main():
         async with httpx.AsyncClient(base_url=server.base_url, headers=AUTH, timeout=60) as client:
-            body = {"model": "base", "messages": MSG, "max_tokens": 300, "ignore_eos": True}
+            body = {"model": "base", "messages": MSG, "max_tokens": 40, "ignore_eos": True}
             return await asyncio.gather(*[client.post("/chat/completions", json=body) for _ in range(cap + 3)])
 
     codes = sorted(r.status_code for r in asyncio.run(main()))

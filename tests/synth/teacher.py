@@ -114,7 +114,7 @@ def make_teacher(lk: LoadedKit, *, defects: Callable[[str, int], str | None] | N
         return next(s for s in ids if s in prompt)
 
     def script(req: dict) -> str:
-        prompt = req["messages"][-1]["content"]
+        prompt = next(m["content"] for m in req["messages"] if m["role"] == "user")  # repair turns come after
         if req["model"].startswith("weak"):
             sid = subject_of(prompt)
             return f"{sid}很好用，推荐。" if zh else f"{sid} is a nice tea."
@@ -144,6 +144,8 @@ def make_teacher(lk: LoadedKit, *, defects: Callable[[str, int], str | None] | N
             text = blocks[-1]
             sid = subject_of(blocks[0])
             text = LABEL_RE.sub("", text)
+            if text.startswith("{"):  # stray JSON around the copy
+                text = json.loads(text)["text"]
             if not (unfixable and unfixable(index[sid])):
                 for term in avoid:
                     text = text.replace(term, "")

@@ -9,11 +9,11 @@ stricter of the two.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
 
 import regex
 
-from slmforge.checks.text import emoji_spans, grapheme_len, normalize_term, prepare, term_pattern
+from slmforge.checks.text import emoji_spans, grapheme_len, normalize_term, prepare, term_matcher
 from slmforge.checks.types import CheckResult, Finding
 from slmforge.kit.schema import Constraints, Kit
 
@@ -22,7 +22,7 @@ CTA = "cta"
 
 HASHTAG_RE = regex.compile(r"(?<![\p{L}\p{N}&])#(?![#\s])[^\s#]{1,40}#?")
 """A hashtag: ``#tag`` or the Weibo / Xiaohongshu form ``#话题#``; a markdown heading (``# Title``) is not one."""
-HEADING_RE = regex.compile(r"(?m)^[ \t]*#{1,6}[ \t]+\S")
+HEADING_RE = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+\S")
 
 CTA_CUES: dict[str, list[str]] = {
     "zh": ["点击", "立即", "马上", "立刻", "赶紧", "赶快", "快来", "现在就", "即刻", "下单", "抢购", "购买", "入手",
@@ -39,18 +39,17 @@ CTA_CUES: dict[str, list[str]] = {
 """Built-in call-to-action cues per language (imperative verbs and the usual button phrases)."""
 
 
-@lru_cache(maxsize=64)
-def _cta_re(language: str, extra: tuple[str, ...]) -> regex.Pattern:
+def _cta_cues(language: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     lang = language.split("-")[0]
-    cues = list(CTA_CUES.get(lang, [])) + (CTA_CUES["en"] if lang != "en" else []) + list(extra)
-    return regex.compile("|".join(term_pattern(c) for c in sorted(set(cues), key=len, reverse=True)))
+    return tuple(CTA_CUES.get(lang, [])) + (tuple(CTA_CUES["en"]) if lang != "en" else ()) + extra
 
 
 def find_cta(text: str, kit: Kit) -> list[tuple[int, int]]:
     """``(start, end)`` spans of call-to-action cues in ``text`` (built-in cues of ``kit.language`` and
     English, plus ``kit.checks.cta_cues``), offsets into the original text."""
     p = prepare(text)
-    return [p.span(*m.span()) for m in _cta_re(kit.language, tuple(kit.checks.cta_cues)).finditer(p.norm)]
+    matcher = term_matcher(_cta_cues(kit.language, tuple(kit.checks.cta_cues)))
+    return [p.span(s, e) for _, s, e in matcher.find(p.norm)]
 
 
 def check_cta(text: str, kit: Kit, *, required: bool) -> CheckResult:

@@ -92,21 +92,22 @@ def _first_num(m: regex.Match) -> list[int]:
     return [_num(g) for g in m.groups() if g]
 
 
-def extract_constraints(instruction: str, language: str = "en") -> Constraints:
-    """Constraints an instruction states in its own words.
+# Keywords that must occur before a family's regexes are tried (most instructions state nothing).
+_LENGTH_KEYS = ("字", "자", "char")
+_EMOJI_KEYS = ("表情", "emoji", "絵文字", "이모지", "이모티콘")
+_NEWLINE_KEYS = ("换行", "分段", "分行", "一段", "单行", "改行", "行で", "줄", "개행", "line")
+_PERIOD_KEYS = ("句", "마침표", "period", "full stop")
+_HEADING_KEYS = ("标题", "見出し", "제목", "heading")
+_HASHTAG_KEYS = ("话题", "标签", "hashtag", "ハッシュタグ", "해시태그", "#")
+_LINE_KEYS = ("行", "줄", "line")
+_CTA_KEYS = ("号召", "喚起", "유도", "call", "cta")
 
-    Args:
-        instruction: the user prompt / instruction text (the part before any record JSON is enough,
-            the whole prompt works too).
-        language: BCP-47 tag of the copy; decides which full stop 「no periods」 forbids in
-            addition to ``.`` (``。`` for zh / ja).
 
-    Returns:
-        :class:`~slmforge.kit.schema.Constraints` with only what the text states; everything else at
-        its permissive default. Contradictory statements keep the strictest bound that still leaves
-        a valid range (a minimum above the maximum is dropped).
-    """
-    t = normalize_term(instruction)
+def _has(t: str, keys: tuple[str, ...]) -> bool:
+    return any(k in t for k in keys)
+
+
+def _length(t: str) -> dict[str, int | None]:
     lo: list[int] = []
     hi: list[int] = []
     for m in RANGE_RE.finditer(t):
@@ -127,33 +128,55 @@ def extract_constraints(instruction: str, language: str = "en") -> Constraints:
         max_chars = None
     if min_chars is not None and max_chars is not None and min_chars > max_chars:
         min_chars = None
-    out: dict = {"min_chars": min_chars, "max_chars": max_chars}
-    if NO_EMOJI_RE.search(t):
+    return {k: v for k, v in (("min_chars", min_chars), ("max_chars", max_chars)) if v is not None}
+
+
+def extract_constraints(instruction: str, language: str = "en") -> Constraints:
+    """Constraints an instruction states in its own words.
+
+    Args:
+        instruction: the user prompt / instruction text (the part before any record JSON is enough,
+            the whole prompt works too).
+        language: BCP-47 tag of the copy; decides which full stop 「no periods」 forbids in
+            addition to ``.`` (``。`` for zh / ja).
+
+    Returns:
+        :class:`~slmforge.kit.schema.Constraints` with only what the text states; everything else at
+        its permissive default. Contradictory statements keep the strictest bound that still leaves
+        a valid range (a minimum above the maximum is dropped).
+    """
+    t = normalize_term(instruction)
+    out: dict = {}
+    if _has(t, _LENGTH_KEYS):
+        out.update(_length(t))
+    if _has(t, _EMOJI_KEYS) and NO_EMOJI_RE.search(t):
         out["emoji_allowed"] = False
-    if NO_NEWLINE_RE.search(t):
+    if _has(t, _NEWLINE_KEYS) and NO_NEWLINE_RE.search(t):
         out["newlines_allowed"] = False
     forbidden: set[str] = set()
-    if NO_PERIOD_RE.search(t):
-        forbidden.add("。")
-    if NO_PERIOD_EN_RE.search(t):
-        forbidden.add(".")
-        if language.split("-")[0] in ("zh", "ja"):
+    if _has(t, _PERIOD_KEYS):
+        if NO_PERIOD_RE.search(t):
             forbidden.add("。")
-    if regex.search(r"마침표", t) and NO_PERIOD_RE.search(t):
-        forbidden.add(".")
-    out["forbidden_chars"] = sorted(forbidden)
-    if NO_HEADING_RE.search(t):
+            if "마침표" in t:
+                forbidden.add(".")
+        if NO_PERIOD_EN_RE.search(t):
+            forbidden.add(".")
+            if language.split("-")[0] in ("zh", "ja"):
+                forbidden.add("。")
+    if forbidden:
+        out["forbidden_chars"] = sorted(forbidden)
+    if _has(t, _HEADING_KEYS) and NO_HEADING_RE.search(t):
         out["forbid_markdown_headings"] = True
-    if NO_HASHTAG_RE.search(t):
-        out["hashtags_max"] = 0
-    else:
-        m = HASHTAG_N_RE.search(t)
-        if m:
+    if _has(t, _HASHTAG_KEYS):
+        if NO_HASHTAG_RE.search(t):
+            out["hashtags_max"] = 0
+        elif m := HASHTAG_N_RE.search(t):
             nums = _first_num(m)
             out["hashtags_min"], out["hashtags_max"] = min(nums), max(nums)
-    lines = [_first_num(m)[0] for m in MAX_LINES_RE.finditer(t)]
-    if lines and min(lines) >= 1:
-        out["max_lines"] = min(lines)
-    if CTA_RE.search(t):
+    if _has(t, _LINE_KEYS):
+        lines = [_first_num(m)[0] for m in MAX_LINES_RE.finditer(t)]
+        if lines and min(lines) >= 1:
+            out["max_lines"] = min(lines)
+    if _has(t, _CTA_KEYS) and CTA_RE.search(t):
         out["cta_required"] = True
     return Constraints(**out)

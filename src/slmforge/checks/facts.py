@@ -18,13 +18,22 @@ normalised characters.
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from functools import lru_cache
 
 import regex
 
 from slmforge.checks.text import normalize_term, prepare
 from slmforge.checks.types import CheckResult, FactDiff, FactEdit, Finding
-from slmforge.checks.vocab import ROLES, UNIVERSAL_AUDIENCES, SubjectFacts, Vocabulary, aliases, subject_facts
+from slmforge.checks.vocab import (
+    ROLES,
+    UNIVERSAL_AUDIENCES,
+    SubjectFacts,
+    Vocabulary,
+    aliases,
+    find_terms,
+    subject_facts,
+)
 from slmforge.kit.schema import Kit
 
 NAME = "facts"
@@ -42,23 +51,18 @@ _LATIN_RE = regex.compile(r"[a-z0-9αβγ]+(?:-[a-z0-9]+)*")
 _LETTER_RE = regex.compile(r"\p{L}")
 
 
+_DECIMAL_RE = regex.compile(r"\d+(?:\.\d+)?")
+
+
 def _num_equal(a: str, b: str) -> bool:
-    fa, fb = regex.match(r"\d+(?:\.\d+)?", a), regex.match(r"\d+(?:\.\d+)?", b)
+    fa, fb = _DECIMAL_RE.match(a), _DECIMAL_RE.match(b)
     return bool(fa and fb) and float(fa.group()) == float(fb.group())
 
 
-@lru_cache(maxsize=1024)
-def _own_pattern(terms: frozenset[str]) -> regex.Pattern | None:
-    ts = sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
-    return regex.compile("|".join(regex.escape(t) for t in ts)) if ts else None
-
-
 def _mentions(norm: str, role: str, facts: SubjectFacts, vocab: Vocabulary) -> list[tuple[str, int, int]]:
-    """Vocabulary and own-record terms of ``role`` in ``norm``, longest match first, no overlaps."""
-    found = vocab.find(role, norm)
-    own = _own_pattern(frozenset(facts.terms[role]))
-    if own is not None:
-        found += [(m.group(), m.start(), m.end()) for m in own.finditer(norm)]
+    """Vocabulary and own-record terms of ``role`` in ``norm``: leftmost first, the longest at a
+    position wins, no overlaps."""
+    found = vocab.find(role, norm) + find_terms(frozenset(facts.terms[role]), norm)
     found.sort(key=lambda x: (x[1], -(x[2] - x[1])))
     out: list[tuple[str, int, int]] = []
     for t, s, e in found:
@@ -173,11 +177,23 @@ def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | N
     return CheckResult(NAME, 1.0 / (1 + errors + UNSUPPORTED_WEIGHT * unsupported), errors == 0, findings, details)
 
 
-def _token_spans(norm: str, facts: SubjectFacts, vocab: Vocabulary) -> list[tuple[int, int]]:
+def _all_mentions(norm: str, facts: SubjectFacts, vocab: Vocabulary) -> dict[str, list[tuple[str, int, int]]]:
+    return {role: _mentions(norm, role, facts, vocab) for role in ROLES}
+
+
+def _token_spans(norm: str, mentions: dict[str, list[tuple[str, int, int]]]) -> list[tuple[int, int]]:
     spans = [m.span() for m in _NUMBER_RE.finditer(norm)] + [m.span() for m in _LATIN_RE.finditer(norm)]
-    for role in ROLES:
-        spans += [(s, e) for _, s, e in _mentions(norm, role, facts, vocab)]
+    for found in mentions.values():
+        spans += [(s, e) for _, s, e in found]
     return spans
+
+
+def _overlap_bound(a: str, b: str) -> float:
+    """Upper bound of ``SequenceMatcher.ratio`` from character multisets (difflib's ``quick_ratio``,
+    computed with ``Counter`` in C)."""
+    if not a and not b:
+        return 1.0
+    return 2.0 * sum((Counter(a) & Counter(b)).values()) / (len(a) + len(b))
 
 
 def _expand(a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
@@ -191,8 +207,8 @@ def _expand(a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
     return a, b
 
 
-def _terms(seg: str, role: str, facts: SubjectFacts, vocab: Vocabulary) -> list[str]:
-    return sorted(t for t, _, _ in _mentions(seg, role, facts, vocab))
+def _terms_in(found: list[tuple[str, int, int]], a: int, b: int) -> list[str]:
+    return sorted(t for t, s, e in found if a <= s and e <= b)
 
 
 def reference_fact_edits(candidate: str, reference: str, *, subject: dict | None, kit: Kit,
@@ -212,16 +228,18 @@ def reference_fact_edits(candidate: str, reference: str, *, subject: dict | None
         kit: glossary and field roles.
         vocab: entity vocabulary (default: the kit's glossary).
         min_similarity: below this similarity no edits are computed (unrelated texts have no
-            meaningful alignment); the similarity is still returned.
+            meaningful alignment) and the returned similarity is the character-multiset upper bound
+            of the ratio (difflib's ``quick_ratio``), itself below ``min_similarity``.
 
     Returns:
         :class:`~slmforge.checks.types.FactDiff` with edits whose offsets index ``candidate``.
     """
     vocab = vocab or default_vocabulary(kit)
     pc, pr = prepare(candidate), prepare(reference)
+    bound = _overlap_bound(pr.norm, pc.norm)
+    if bound < min_similarity:
+        return FactDiff([], bound)
     sm = difflib.SequenceMatcher(None, pr.norm, pc.norm, autojunk=False)
-    if sm.real_quick_ratio() < min_similarity or sm.quick_ratio() < min_similarity:
-        return FactDiff([], sm.quick_ratio() if sm.real_quick_ratio() >= min_similarity else sm.real_quick_ratio())
     similarity = sm.ratio()
     if similarity < min_similarity:
         return FactDiff([], similarity)
@@ -234,7 +252,8 @@ def reference_fact_edits(candidate: str, reference: str, *, subject: dict | None
             regions[-1][1], regions[-1][3] = i2, j2
         else:
             regions.append([i1, i2, j1, j2])
-    rs, cs = _token_spans(pr.norm, facts, vocab), _token_spans(pc.norm, facts, vocab)
+    rm, cm = _all_mentions(pr.norm, facts, vocab), _all_mentions(pc.norm, facts, vocab)
+    rs, cs = _token_spans(pr.norm, rm), _token_spans(pc.norm, cm)
     edits: list[FactEdit] = []
     changed = 0
     for i1, i2, j1, j2 in regions:
@@ -247,7 +266,7 @@ def reference_fact_edits(candidate: str, reference: str, *, subject: dict | None
         if sorted(_NUMBER_RE.findall(ref_seg)) != sorted(_NUMBER_RE.findall(cand_seg)):
             kinds.append("number")
         for role, kind in (("ingredients", "entity"), ("audiences", "audience"), ("effects", "effect")):
-            if _terms(ref_seg, role, facts, vocab) != _terms(cand_seg, role, facts, vocab):
+            if _terms_in(rm[role], i1, i2) != _terms_in(cm[role], j1, j2):
                 kinds.append(kind)
         if (not kinds and ref_seg.strip() and cand_seg.strip() and _LETTER_RE.search(ref_seg)
                 and _LETTER_RE.search(cand_seg) and max(len(ref_seg), len(cand_seg)) <= 16):

@@ -2,16 +2,12 @@
 
 Matching is on NFKC + case-folded text (so ``ＹＹＤＳ``, ``YYDS`` and ``yyds`` are the same term),
 as a substring for CJK terms and between Latin word boundaries otherwise (see
-:func:`slmforge.checks.text.term_pattern`). Findings carry offsets into the original text.
+:class:`slmforge.checks.text.TermMatcher`). Findings carry offsets into the original text.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import regex
-
-from slmforge.checks.text import inside, is_mention, prepare, protected_spans, term_pattern
+from slmforge.checks.text import inside, is_mention, prepare, protected_spans, term_matcher
 from slmforge.checks.types import CheckResult, Finding
 from slmforge.kit.schema import Kit
 
@@ -20,21 +16,8 @@ PREFER_TARGET = 3
 """Prefer-term coverage is full once this many distinct prefer-terms appear (or all, when fewer are declared)."""
 
 
-@lru_cache(maxsize=256)
-def _compile(terms: tuple[str, ...]) -> tuple[regex.Pattern, list[str]] | None:
-    if not terms:
-        return None
-    # Longest first so that a longer term wins over its prefix; each term is its own group.
-    ordered = sorted(set(terms), key=len, reverse=True)
-    return regex.compile("|".join(f"({term_pattern(t)})" for t in ordered)), ordered
-
-
 def _find(norm: str, terms: list[str]) -> list[tuple[str, int, int]]:
-    compiled = _compile(tuple(terms))
-    if compiled is None:
-        return []
-    pattern, ordered = compiled
-    return [(ordered[m.lastindex - 1], m.start(), m.end()) for m in pattern.finditer(norm)]
+    return term_matcher(tuple(terms)).find(norm) if terms else []
 
 
 def check_lexicon(text: str, kit: Kit, subject: dict | None = None) -> CheckResult:
@@ -43,7 +26,10 @@ def check_lexicon(text: str, kit: Kit, subject: dict | None = None) -> CheckResu
     Score: ``1 / (1 + n_avoid) × (0.8 + 0.2 × coverage)`` where ``n_avoid`` counts avoid-term
     occurrences and ``coverage`` = distinct prefer-terms found / min(3, number declared) (1 when
     the kit declares none). So one avoid-term halves the score; missing prefer-terms cost at most 0.2.
-    Passed: no avoid-term.
+    An avoid-term that is only mentioned — negated, questioned or quoted (「护肤没有奇迹」, see
+    :func:`~slmforge.checks.text.is_mention`) — is a ``warning`` counting 0.25 in ``n_avoid``; one
+    inside the subject's own values (a product called 「修护奇迹精华」) or the brand name is ignored.
+    Passed: no avoid-term used as a claim.
 
     Args:
         text: the copy to check.
@@ -51,7 +37,8 @@ def check_lexicon(text: str, kit: Kit, subject: dict | None = None) -> CheckResu
         subject: the catalog record the copy is about (its values are exempt), if any.
 
     Returns:
-        :class:`CheckResult` with ``avoid_term`` findings (offsets into ``text``) and details
+        :class:`CheckResult` with ``avoid_term`` (error) and ``avoid_term_mention`` (warning)
+        findings (offsets into ``text``) and details
         ``avoid`` (terms found), ``prefer_found``, ``prefer_coverage``.
     """
     p = prepare(text)

@@ -18,9 +18,8 @@ They are matched on NFKC + case-folded text.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-
-import regex
 
 from slmforge.checks.text import emoji_spans, grapheme_len, inside, is_mention, normalize_term, prepare, protected_spans
 from slmforge.checks.types import CheckResult, Finding
@@ -67,16 +66,29 @@ HYPE_PATTERNS: dict[str, list[str]] = {
 }
 """Built-in hype patterns per language (regex over normalised text); zh ones also apply to ja (shared kanji)."""
 
-CAPS_RE = regex.compile(r"(?<![A-Za-z])[A-Z]{4,}(?![A-Za-z])")
-PUNCT_RUN_RE = regex.compile(r"[!?]{2,}")
+CAPS_RE = re.compile(r"(?<![A-Za-z])[A-Z]{4,}(?![A-Za-z])")
+PUNCT_RUN_RE = re.compile(r"[!?]{2,}")
 
 
 @lru_cache(maxsize=64)
-def _hype_re(language: str, extra: tuple[str, ...]) -> regex.Pattern:
+def _hype_res(language: str, extra: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+    """The hype patterns as two alternations, those starting with a literal character and the rest:
+    the first kind gets the ``re`` engine's first-character prefilter (several times faster)."""
     lang = language.split("-")[0]
     pats = list(HYPE_PATTERNS.get(lang, [])) + (HYPE_PATTERNS["en"] if lang != "en" else [])
     pats += [normalize_term(p) for p in extra]
-    return regex.compile("|".join(f"(?:{p})" for p in pats), regex.IGNORECASE)
+    literal = [p for p in pats if p[:1] not in "([\\."]
+    other = [p for p in pats if p[:1] in "([\\."]
+    return tuple(re.compile("|".join(f"(?:{p})" for p in group)) for group in (literal, other) if group)
+
+
+def _hype(norm: str, language: str, extra: tuple[str, ...]) -> list[tuple[int, int]]:
+    spans = sorted((m.start(), -m.end()) for p in _hype_res(language, extra) for m in p.finditer(norm))
+    out: list[tuple[int, int]] = []
+    for s, neg_e in spans:
+        if not out or s >= out[-1][1]:
+            out.append((s, -neg_e))
+    return out
 
 
 def check_style(text: str, kit: Kit, subject: dict | None = None) -> CheckResult:
@@ -124,10 +136,9 @@ def check_style(text: str, kit: Kit, subject: dict | None = None) -> CheckResult
     if len(caps) >= 2:
         for m in caps:
             findings.append(Finding(NAME, "all_caps", f"shouting {m.group()!r}", m.start(), m.end()))
-    hype = list(_hype_re(kit.language, tuple(cfg.hype_patterns)).finditer(p.norm))
+    hype = _hype(p.norm, kit.language, tuple(cfg.hype_patterns))
     names = protected_spans(p.norm, subject, kit.brand) if hype else []
-    for m in hype:
-        ns, ne = m.span()
+    for ns, ne in hype:
         if inside(names, ns, ne):
             continue
         s, e = p.span(ns, ne)

@@ -9,8 +9,11 @@ entity ``烟酰胺`` and its stated amount ``10%``.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import regex
 
@@ -38,6 +41,11 @@ def field_role(name: str, kit: Kit) -> str | None:
     declared = kit.checks.fact_fields
     if declared:
         return declared.get(name)
+    return field_role_by_name(name)
+
+
+def field_role_by_name(name: str) -> str | None:
+    """The role a field's name suggests (``*ingredient*``, ``*audience*`` / ``*skin*``, ``*feature*`` …)."""
     n = name.lower()
     if "ingredient" in n or "component" in n:
         return "ingredients"
@@ -85,10 +93,19 @@ class SubjectFacts:
 
 
 def subject_facts(subject: dict | None, kit: Kit) -> SubjectFacts:
-    """Parse a subject record into :class:`SubjectFacts` (empty when ``subject`` is ``None``)."""
+    """Parse a subject record into :class:`SubjectFacts` (empty when ``subject`` is ``None``; cached by
+    value, so treat the result as read-only)."""
+    key = json.dumps(subject, ensure_ascii=False, sort_keys=True, default=str)
+    return _subject_facts(key, json.dumps(kit.checks.fact_fields, sort_keys=True))
+
+
+@lru_cache(maxsize=1024)
+def _subject_facts(subject_key: str, fact_fields_key: str) -> SubjectFacts:
+    subject = json.loads(subject_key) or {}
+    declared = json.loads(fact_fields_key)
     out = SubjectFacts()
-    for name, v in (subject or {}).items():
-        role = field_role(name, kit)
+    for name, v in subject.items():
+        role = declared.get(name) if declared else field_role_by_name(name)
         for raw in _values(v):
             out.values.append(normalize_term(raw))
             if role is None:
@@ -112,19 +129,29 @@ class Vocabulary:
     """Known domain terms per role, normalised, plus a compiled matcher per role (longest first)."""
 
     terms: dict[str, set[str]]
-    patterns: dict[str, regex.Pattern | None] = field(default_factory=dict)
+    frozen: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for role in ROLES:
-            ts = sorted((t for t in self.terms.get(role, set()) if len(t) >= 2), key=len, reverse=True)
-            self.patterns[role] = regex.compile("|".join(regex.escape(t) for t in ts)) if ts else None
+        self.frozen = {role: frozenset(self.terms.get(role, ())) for role in ROLES}
 
-    def find(self, role: str, norm: str, start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
-        """``(term, start, end)`` of every term of ``role`` in ``norm[start:end]`` (normalised text)."""
-        pat = self.patterns.get(role)
-        if pat is None:
-            return []
-        return [(m.group(), m.start(), m.end()) for m in pat.finditer(norm, start, len(norm) if end is None else end)]
+    def find(self, role: str, norm: str) -> list[tuple[str, int, int]]:
+        """``(term, start, end)`` of the terms of ``role`` in ``norm`` (normalised text): leftmost,
+        longest at a position, non-overlapping."""
+        return find_terms(self.frozen[role], norm)
+
+
+@lru_cache(maxsize=2048)
+def _literal_re(terms: frozenset[str]) -> re.Pattern | None:
+    ordered = sorted((t for t in terms if len(t) >= 2), key=len, reverse=True)
+    # stdlib ``re`` scans a literal alternation ~3x faster than ``regex`` or a str.find loop here
+    return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+
+def find_terms(terms: frozenset[str], norm: str) -> list[tuple[str, int, int]]:
+    """Occurrences of ``terms`` (≥ 2 characters) in ``norm`` as ``(term, start, end)``: leftmost,
+    longest at a position, non-overlapping."""
+    pattern = _literal_re(terms)
+    return [] if pattern is None else [(m.group(), m.start(), m.end()) for m in pattern.finditer(norm)]
 
 
 def build_vocabulary(kit: Kit, subjects: Iterable[dict] | None = None) -> Vocabulary:

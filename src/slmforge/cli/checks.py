@@ -3,24 +3,27 @@ rates per task and per strategy, and write per-row findings as JSONL."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)  # pipes and logs get the whole table
 
 
 def _table(title: str, audit, keys: list[tuple[str, str]]) -> Table:
     names = list(audit.groups[keys[0]][0].results) if keys and audit.groups[keys[0]] else []
     table = Table(title=title)
-    for col in ("task", "side", "n", *names, "all"):
-        table.add_column(col, justify="left" if col in ("task", "side") else "right", overflow="fold")
+    table.add_column("task", no_wrap=True)
+    table.add_column("side", no_wrap=True)
+    for col in ("n", *names, "all"):
+        table.add_column(col, justify="right")
     for key in keys:
         rates = audit.pass_rates(key)
-        table.add_row(key[0], key[1], str(len(audit.groups[key])), *[f"{100 * rates[n]:.1f}%" for n in names],
-                      f"{100 * rates['all']:.1f}%")
+        table.add_row(key[0], key[1], str(len(audit.groups[key])), *[f"{100 * rates[n]:.0f}%" for n in names],
+                      f"{100 * rates['all']:.0f}%")
     return table
 
 
@@ -31,7 +34,11 @@ def check(
     only: list[str] = typer.Option(None, "--check", help="Run only these checks (repeatable): lexicon, style, "
                                    "constraints, cta, facts."),
 ) -> None:
-    """Check every text of FILE against the kit; table of pass rates (share of texts passing each check)."""
+    """Check every text of FILE against the kit and print pass rates (share of texts passing each check).
+
+    Rows: (task, side) and (*, side), side = completion, chosen or rejected:STRATEGY; columns: the checks
+    and all (every check passed).
+    """
     from rich.progress import Progress
 
     from slmforge.checks.audit import DEFAULT_CHECKS, check_file

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 data_app = typer.Typer(help="Validate, inspect, price, split and convert dataset files.", no_args_is_help=True)
 
 FORMATS_HELP = ("messages, openai-chat, prompt-completion, prompt-only, preference, preference-implicit, "
@@ -24,7 +25,7 @@ def _matcher(kit: Path | None):
     from slmforge.kit.match import task_for_prompt
 
     lk = load_kit(kit)
-    return lambda text: task_for_prompt(lk, text)
+    return lambda text: task_for_prompt(lk, text)[0]
 
 
 @data_app.command("validate")
@@ -42,7 +43,7 @@ def validate(
         try:
             rep = validate_file(path, fmt=fmt)
         except DataError as e:
-            console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
             worst = 2
             continue
         shown = rep.problems[:limit] if limit else rep.problems
@@ -131,7 +132,7 @@ def split(
     from slmforge.data.split import split_file
 
     r = split_file(file, by=by, ratio=ratio, seed=seed, subject_key=subject_key, out_dir=out_dir, match=_matcher(kit))
-    table = Table(title=f"split by {r.by}: {r.train_subjects} / {r.test_subjects} groups, overlap {r.overlap}")
+    table = Table(title=f"split by {r.by}: {r.train_subjects} train / {r.test_subjects} test groups, none on both sides")
     for col in ("task", "train", "test"):
         table.add_column(col, justify="right" if col != "task" else "left")
     for task in sorted(set(r.train_tasks) | set(r.test_tasks)):

@@ -74,6 +74,9 @@ def _print(report_path: Path, keys: list[str]) -> None:
     import json
 
     rep = json.loads(report_path.read_text(encoding="utf-8"))
+    if rep.get("dry_run"):
+        keys = ["requested", "calls", "cache_hits", "estimated_prompt_tokens", "estimated_completion_tokens",
+                "estimated_cost_usd"]
     console.print("  ".join(f"[bold]{k}[/]={rep[k]}" for k in keys if k in rep))
     console.print(f"[green]done[/]: {report_path.parent}")
 

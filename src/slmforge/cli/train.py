@@ -37,6 +37,72 @@ def tiny(
     console.print(f"tiny model written to [bold]{path}[/]")
 
 
+train_app = typer.Typer(help="Fine-tune: SFT, DPO, reward model, GRPO (TRL + LoRA), or on a hosted provider.",
+                        no_args_is_help=True)
+
+
+def _parse_sets(sets: list[str]) -> dict:
+    import yaml
+
+    from slmforge.errors import ConfigError
+
+    out = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"bad --set {item!r}", field="--set", fix="write --set key.path=value")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def _run(method: str, config: Path | None, output: Path | None, sets: list[str], resume: bool) -> None:
+    from slmforge.train import TRAINERS, load_train_config
+
+    overrides = {"method": method, **_parse_sets(sets)}
+    if output is not None:
+        overrides["output_dir"] = str(output)
+    cfg = load_train_config(config, overrides)
+    run_dir = TRAINERS[method](cfg, resume=resume)
+    import json
+
+    metrics = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["metrics"]
+    for key, value in metrics.items():
+        console.print(f"  {key}: {value:.4f}")
+    console.print(f"[green]done[/]: {run_dir}")
+
+
+def _method_command(method: str, doc: str):
+    def command(
+        config: Path = typer.Option(None, "--config", "-c", help="YAML training config (see train/configs/)."),
+        output: Path = typer.Option(None, "--output", "-o", help="Run dir (overrides output_dir)."),
+        sets: list[str] = typer.Option([], "--set", help="Override a config key: --set trl.learning_rate=1e-4."),
+        resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint of the run dir."),
+    ) -> None:
+        _run(method, config, output, sets, resume)
+
+    command.__doc__ = doc
+    train_app.command(method)(command)
+
+
+_method_command("sft", "Supervised fine-tuning with LoRA and assistant-only loss.")
+_method_command("dpo", "Direct Preference Optimization with LoRA (adapter-disabled reference).")
+_method_command("rm", "Train a reward model (one-label classifier) and report pairwise accuracy per strategy.")
+_method_command("grpo", "GRPO against the kit's checks (+ optional reward model).")
+
+
+def merge(
+    adapter: Path = typer.Argument(..., help="LoRA adapter folder (OUT/adapter of a training run)."),
+    out: Path = typer.Argument(..., help="Folder for the merged model + tokenizer."),
+    base: str = typer.Option(None, help="Base model (default: the path recorded in the adapter)."),
+) -> None:
+    """Merge a LoRA adapter into its base model and save a standalone model."""
+    from slmforge.train.merge import merge_adapter
+
+    console.print(f"merged model written to [bold]{merge_adapter(adapter, out, base=base)}[/]")
+
+
 def register(app: typer.Typer) -> None:
     """Attach this stage's commands to the top-level app."""
     app.add_typer(model_app, name="model")
+    app.add_typer(train_app, name="train")
+    app.command("merge")(merge)

@@ -27,7 +27,7 @@ class SplitReport:
     Attributes:
         train_path / test_path: the files written.
         train_rows / test_rows: rows on each side; train_subjects / test_subjects: distinct subjects.
-        train_tasks / test_tasks: rows per task on each side; overlap: subjects on both sides (always 0).
+        train_tasks / test_tasks: rows per task on each side.
     """
 
     source: str
@@ -41,7 +41,6 @@ class SplitReport:
     test_subjects: int = 0
     train_tasks: Counter[str] = field(default_factory=Counter)
     test_tasks: Counter[str] = field(default_factory=Counter)
-    overlap: int = 0
 
 
 def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, seed: int = 0,

@@ -113,6 +113,13 @@ def _messages(msgs: Any, path: str, out: Found, *, need_assistant: bool) -> None
         return
     has_assistant = False
     for i, m in enumerate(msgs):
+        # fast path: {"role": known, "content": str}, the shape of nearly every message
+        if type(m) is dict and len(m) == 2 and type(role := m.get("role")) is str and role in ROLES \
+                and type(content := m.get("content")) is str:
+            if not content or content.isspace() or CONTROL_RE.search(content):
+                _text(content, f"{path}[{i}].content", out)
+            has_assistant = has_assistant or role == "assistant"
+            continue
         p = f"{path}[{i}]"
         if not isinstance(m, dict):
             out.append((p, "data_type", f"message is a {type(m).__name__}, not an object"))
@@ -158,7 +165,7 @@ def check_row(obj: Any, fmt: str) -> Found:
     out: Found = []
     if not isinstance(obj, dict):
         return [("(row)", "data_type", f"row is a {type(obj).__name__}, not a JSON object")]
-    seen = detect_format(obj)
+    seen = "messages" if fmt in ("messages", "openai-chat") and "messages" in obj else detect_format(obj)
     if seen is not None and seen != fmt and not {seen, fmt} <= {"messages", "openai-chat"}:
         return [("(row)", "format_mismatch", f"row looks like {seen}, the file is {fmt}")]
     if fmt in ("messages", "openai-chat"):
@@ -268,6 +275,7 @@ def validate_file(path: str | Path, *, fmt: str | None = None) -> ValidationRepo
         raise DataError("file is UTF-16, not UTF-8", file=path, fix="re-encode the file as UTF-8")
     problems: list[Problem] = []
     objs: list[tuple[int, Any]] = []
+    keys: list[bytes] = []  # content hash of each parsed line, for exact duplicates
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -288,33 +296,33 @@ def validate_file(path: str | Path, *, fmt: str | None = None) -> ValidationRepo
             continue
         try:
             objs.append((i, json.loads(text)))
+            keys.append(hashlib.blake2b(raw, digest_size=16).digest())
         except json.JSONDecodeError as e:
             problems.append(Problem(name, i, "(line)", "invalid_json", f"{e.msg} (column {e.colno})"))
             continue
         except RecursionError:
             problems.append(Problem(name, i, "(line)", "invalid_json", "nested too deeply to parse"))
             continue
-    return _validate_objects(name, objs, forced, problems, raw_lines=lines)
+    return _validate_objects(name, objs, forced, problems, keys)
 
 
 def _validate_objects(name: str, objs: list[tuple[int, Any]], fmt: str | None, problems: list[Problem],
-                      raw_lines: list[bytes] | None = None) -> ValidationReport:
+                      keys: list[bytes] | None = None) -> ValidationReport:
     fmt = fmt or _detect_file(objs[:DETECT_ROWS]) or _detect_file(objs)
     if objs and fmt is None:
         first = objs[0][1]
-        keys = ", ".join(sorted(map(str, first))) if isinstance(first, dict) else type(first).__name__
+        shape = ", ".join(sorted(map(str, first))) if isinstance(first, dict) else type(first).__name__
         problems.append(Problem(name, objs[0][0], "(row)", "unknown_format",
-                                f"keys [{keys}] match no supported format; see `slmforge data convert --help`"))
+                                f"keys [{shape}] match no supported format; see `slmforge data convert --help`"))
     elif not objs and not problems:
         problems.append(Problem(name, 1, "(file)", "empty_text", "the file holds no rows"))
     seen: dict[bytes, int] = {}
-    for line, obj in objs:
+    for n, (line, obj) in enumerate(objs):
         if fmt is not None:
             for fld, code, detail in check_row(obj, fmt):
                 problems.append(Problem(name, line, fld, code, detail))
-        raw = raw_lines[line - 1].rstrip(b"\r").removeprefix(BOM) if raw_lines is not None else \
-            json.dumps(obj, sort_keys=True, default=str).encode()
-        key = hashlib.blake2b(raw, digest_size=16).digest()
+        key = keys[n] if keys is not None else \
+            hashlib.blake2b(json.dumps(obj, sort_keys=True, default=str).encode(), digest_size=16).digest()
         if key in seen:
             problems.append(Problem(name, line, "(row)", "duplicate", f"same as line {seen[key]}"))
         else:

@@ -93,11 +93,12 @@ def _from_sft(lk: LoadedKit, path: Path) -> list[HeldoutItem]:
         prompt = [m.model_dump() for m in ex.prompt]
         task, subject_id = ex.task, ex.subject_id
         if task is None or subject_id is None:
-            match = task_for_prompt(lk, prompt[-1]["content"] if prompt else "")
-            if match is None:
-                raise DataError("cannot tell the task / subject of this row from its instruction", file=path,
-                                line=line, field="task", fix="add `task` and `subject_id` fields to the row")
-            task, subject_id = task or match[0], subject_id or match[1]
+            found_task, found_subject = task_for_prompt(lk, prompt[-1]["content"] if prompt else "")
+            task, subject_id = task or found_task, subject_id or found_subject
+            if task is None:
+                raise DataError("cannot tell the task of this row from its instruction", file=path, line=line,
+                                field="task", fix="add `task` (and `subject_id`) fields to the row, or use the kit "
+                                "whose student templates produced these prompts")
         if task not in task_ids:
             raise DataError(f"unknown task {task!r}", file=path, line=line, field="task",
                             fix=f"use one of {sorted(task_ids)}")

@@ -102,7 +102,7 @@ def make_plots(rows: list[dict[str, Any]], win_rows: list[dict[str, Any]], out_d
     if metric and with_len:
         fig, ax = plt.subplots(figsize=(6.5, 4.5))
         for c in cands:
-            pts = [(float(r["length_chars"]), tables._num(r.get(metric))) for r in with_len if r["candidate"] == c]
+            pts = [(float(r["length_chars"]), tables.to_float(r.get(metric))) for r in with_len if r["candidate"] == c]
             pts = [(x, y) for x, y in pts if y is not None]
             if pts:
                 ax.scatter(*zip(*pts, strict=True), label=c, alpha=0.7, s=18)

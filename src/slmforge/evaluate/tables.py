@@ -28,7 +28,8 @@ OVERALL = "judge.overall"
 META = ("item_id", "task", "candidate", "subject_id", "length_chars", "text")
 
 
-def _num(v: Any) -> float | None:
+def to_float(v: Any) -> float | None:
+    """A CSV or row cell as float; None for empty cells, None and NaN."""
     if v is None or v == "":
         return None
     f = float(v)
@@ -36,7 +37,7 @@ def _num(v: Any) -> float | None:
 
 
 def _mean(values: Iterable[Any]) -> float | None:
-    vals = [f for f in (_num(v) for v in values) if f is not None]
+    vals = [f for f in (to_float(v) for v in values) if f is not None]
     return float(np.mean(vals)) if vals else None
 
 
@@ -103,7 +104,7 @@ def best_counts(rows: list[Row]) -> list[Row]:
     best: dict[tuple[str, str], float] = defaultdict(float)
     items: dict[str, int] = defaultdict(int)
     for (task, _), rs in _group(rows, "task", "item_id").items():
-        scored = [(r["candidate"], _num(r.get(metric))) for r in rs]
+        scored = [(r["candidate"], to_float(r.get(metric))) for r in rs]
         scored = [(c, s) for c, s in scored if s is not None]
         if not scored:
             continue
@@ -133,7 +134,7 @@ def length_stats(rows: list[Row]) -> list[Row]:
     """Length distribution per (task, candidate) in characters: mean, p10, median, p90, min, max."""
     out = []
     for (task, cand), rs in _group(rows, "task", "candidate").items():
-        lens = np.array([_num(r.get("length_chars")) for r in rs if _num(r.get("length_chars")) is not None])
+        lens = np.array([to_float(r.get("length_chars")) for r in rs if to_float(r.get("length_chars")) is not None])
         if len(lens) == 0:
             continue
         p10, med, p90 = np.percentile(lens, [10, 50, 90])
@@ -168,7 +169,7 @@ def win_rates(verdicts: list[Row], *, n_boot: int = 1000, seed: int = 0) -> list
     """
     out = []
     for (a, b), vs in _group(verdicts, "a", "b").items():
-        ok = [v for v in vs if _num(v.get("outcome")) is not None]
+        ok = [v for v in vs if to_float(v.get("outcome")) is not None]
         o = np.array([float(v["outcome"]) for v in ok])
         row: Row = {"a": a, "b": b, "n": len(ok), "wins": int((o == 1).sum()), "ties": int((o == 0.5).sum()),
                     "losses": int((o == 0).sum()), "failed": len(vs) - len(ok)}
@@ -187,13 +188,13 @@ def worst_items(rows: list[Row], n: int) -> list[Row]:
     metric = primary_metric(rows)
     if metric is None or n == 0:
         return []
-    scored = [r for r in rows if _num(r.get(metric)) is not None]
-    scored.sort(key=lambda r: _num(r[metric]))
+    scored = [r for r in rows if to_float(r.get(metric)) is not None]
+    scored.sort(key=lambda r: to_float(r[metric]))
     keep = ("task", "candidate", "item_id", metric, "length_chars", "text")
     return [{k: r.get(k) for k in keep} for r in scored[:n]]
 
 
 def overall_consistency(verdicts: list[Row]) -> float | None:
     """Position-consistency rate over all comparisons whose two verdicts parsed, in [0, 1]."""
-    cons = [str(v["consistent"]) in ("True", "1", "1.0") for v in verdicts if _num(v.get("outcome")) is not None]
+    cons = [str(v["consistent"]) in ("True", "1", "1.0") for v in verdicts if to_float(v.get("outcome")) is not None]
     return float(np.mean(cons)) if cons else None

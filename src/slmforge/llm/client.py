@@ -62,6 +62,8 @@ class ChatResult:
         attempts: model calls made (retries and repairs included; 0 for cache hits).
         finish_reason: the API's finish reason of the last reply (``"length"`` = cut off).
         fallback_from: the role's first model when a fallback answered, else ``None``.
+        logprobs: the reply's token logprobs (OpenAI ``choices[0].logprobs.content`` dicts) when the
+            request asked for ``logprobs=True``; stored in the ledger so cache hits return them too.
     """
 
     ok: bool
@@ -265,6 +267,20 @@ class LLMClient:
             state.backends[label] = OpenAIBackend(cfg)
         return await state.backends[label].complete(messages, {"model": cfg.model, **params})
 
+    def prepare(self, cfg: ModelConfig, messages: list[dict], schema: type[BaseModel] | None,
+                overrides: Mapping[str, Any]) -> tuple[list[dict], dict, dict, str]:
+        """What would be sent for a request, and its ledger identity.
+
+        Returns:
+            ``(sent_messages, api_params, request, request_hash)``; ``request`` is the hashed record
+            (backend, model, adapter, messages, params, variant).
+        """
+        sent = with_schema(messages, schema) if schema is not None else list(messages)
+        params = self._params(cfg, schema, overrides)
+        request = {"backend": cfg.backend, "model": cfg.model, "adapter": cfg.adapter, "messages": sent,
+                   "params": params, "variant": overrides.get("variant")}
+        return sent, params, request, request_hash(request)
+
     def _check_budget(self, estimate: float) -> None:
         if self.budget_usd is None:
             return
@@ -276,16 +292,16 @@ class LLMClient:
                     schema: type[BaseModel] | None, overrides: Mapping[str, Any],
                     fallback_from: str | None) -> tuple[ChatResult, bool]:
         """One model of the chain: cache → dry run → budget → call → record. Returns (result, unavailable)."""
-        sent = with_schema(messages, schema) if schema is not None else list(messages)
-        params = self._params(cfg, schema, overrides)
-        request = {"backend": cfg.backend, "model": cfg.model, "adapter": cfg.adapter, "messages": sent,
-                   "params": params, "variant": overrides.get("variant")}
-        h = request_hash(request)
+        sent, params, request, h = self.prepare(cfg, messages, schema, overrides)
         common = {"run_id": self.run_id, "stage": stage, "role": role, "backend": cfg.backend, "model": cfg.model,
                   "fallback_from": fallback_from}
         row = self.ledger.lookup(h)
+        parsed = None
+        if row is not None and schema is not None:
+            parsed = parse_reply(row["response"], schema)[0]
+            if parsed is None:  # e.g. a Batch API reply that does not validate: ask again, with repairs
+                row = None
         if row is not None:
-            parsed = parse_reply(row["response"], schema)[0] if schema is not None else None
             if self.dry_run:
                 self.dry.cache_hits += 1
             else:

@@ -15,8 +15,10 @@ import asyncio
 import json
 import logging
 import random
+import socket
 from dataclasses import dataclass
 
+import httpx2
 import openai
 
 from slmforge.llm.config import ModelConfig
@@ -103,8 +105,14 @@ class OpenAIBackend:
 
     def __init__(self, cfg: ModelConfig) -> None:
         self.cfg = cfg
+        # TCP_NODELAY: the request headers and body go out as two writes; without it Nagle's
+        # algorithm holds the body until the server's delayed ACK (~40 ms on Linux).
+        transport = httpx2.AsyncHTTPTransport(
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            limits=httpx2.Limits(max_connections=max(100, 2 * cfg.max_concurrency), max_keepalive_connections=None))
         self.client = openai.AsyncOpenAI(base_url=cfg.base_url, api_key=cfg.api_key(), max_retries=0,
-                                         timeout=cfg.timeout_s)
+                                         timeout=cfg.timeout_s,
+                                         http_client=openai.DefaultAsyncHttpxClient(transport=transport))
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""

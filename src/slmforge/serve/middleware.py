@@ -78,34 +78,32 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return await self._too_large()(scope, receive, send)
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        if length is not None:
+            if length.isdigit() and int(length) > self.max_bytes:
+                return await self._too_large()(scope, receive, send)
+            return await self.app(scope, receive, send)
+        # Chunked upload: read it here, up to the limit, then hand the app the whole body.
+        chunks, total = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # client gone
+            chunks.append(message.get("body", b""))
+            total += len(chunks[-1])
+            if total > self.max_bytes:
+                return await self._too_large()(scope, receive, send)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._too_large()(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    """Raised inside ``receive`` when a chunked body passes the limit."""
+        await self.app(scope, replay, send)
 
 
 @dataclass

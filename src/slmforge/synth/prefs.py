@@ -199,6 +199,9 @@ def build_prefs(lk: LoadedKit, cfg: PrefsConfig, client, in_path: str | Path, ou
                 if not r.ok:
                     job.reasons.append(f"call failed: {r.error}")
                     continue
+                if r.finish_reason == "length":
+                    job.reasons.append("cut off at max_tokens (finish_reason=length)")
+                    continue
                 text = (r.text or "") if schema is None else (r.parsed.text if r.parsed is not None else "")
                 reason, findings = _verify(lk, cfg, job, text.strip())
                 if reason:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import Response
 
 router = APIRouter()

@@ -1,0 +1,237 @@
+"""``slmforge run PROJECT.yaml``: every stage in order, skipping what is up to date, resuming what was cut.
+
+Run it: ``slmforge run examples/elemental-equation/project.yaml`` (the offline demo), then
+``slmforge status runs/demo``. The run dir holds one folder per stage (artifacts, ``config.json``,
+``manifest.json``, ``stage.json``), ``ledger.sqlite`` (every model call) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from slmforge.errors import ConfigError
+from slmforge.kit import load_kit
+from slmforge.llm.config import ModelConfig
+from slmforge.pipeline import stages as S
+from slmforge.pipeline import training as T
+from slmforge.pipeline.project import STAGES, ProjectConfig, load_project
+from slmforge.pipeline.state import StageRecord, decide, fingerprint, read_record, write_record
+from slmforge.runs import file_hash
+
+log = logging.getLogger(__name__)
+
+STAGE_FUNCS: dict[str, Callable[[S.Context, Path, bool], S.StageResult]] = {
+    "model": S.stage_model, "synth": S.stage_synth, "clean": S.stage_clean, "split": S.stage_split,
+    "prefs": S.stage_prefs, "sft": T.stage_sft, "merge": T.stage_merge, "dpo": T.stage_dpo, "rm": T.stage_rm,
+    "grpo": T.stage_grpo, "eval": T.stage_eval,
+}
+
+
+@dataclass
+class StageOutcome:
+    """How one stage went in this invocation: ``ran``, ``resumed``, ``skipped`` (up to date), ``off`` or ``not selected``."""
+
+    stage: str
+    action: str
+    duration_s: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    cost_usd: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    """The result of :func:`run_project`: per-stage outcomes, plain-language notes, where the report is."""
+
+    name: str
+    run_dir: str
+    stages: list[StageOutcome]
+    notes: list[str]
+    report: str | None
+    serve_command: str | None
+
+    @property
+    def cost_usd(self) -> float:
+        """Model spend of the stages that ran in this invocation (USD)."""
+        return round(sum(s.cost_usd for s in self.stages), 6)
+
+
+def unreachable(cfg: ModelConfig, timeout_s: float = 5.0) -> str | None:
+    """Why an ``openai``-backend role cannot be used right now (no key, endpoint down), or None when it can.
+
+    Probes ``GET {base_url}/models`` once with the role's key (a few hundred bytes, no tokens billed).
+    """
+    import httpx
+
+    if cfg.backend == "local":
+        return None
+    key = os.environ.get(cfg.api_key_env)
+    local = bool(cfg.base_url) and ("127.0.0.1" in cfg.base_url or "localhost" in cfg.base_url)
+    if not key and not local:
+        return f"${cfg.api_key_env} is not set"
+    url = (cfg.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/") + "/models"
+    try:
+        r = httpx.get(url, headers={"Authorization": f"Bearer {key or 'no-key'}"}, timeout=timeout_s)
+    except httpx.HTTPError as e:
+        return f"{url} unreachable ({type(e).__name__})"
+    return None if r.status_code < 500 and r.status_code not in (401, 403) else f"{url} answered {r.status_code}"
+
+
+def _roles(cfg: ProjectConfig, notes: list[str]) -> dict[str, ModelConfig]:
+    roles = {}
+    for role, mc in cfg.models.items():
+        chain = [mc, *mc.fallback]
+        reasons = [(m.model, unreachable(m)) for m in chain]
+        usable = next((m for m, (_, why) in zip(chain, reasons, strict=True) if why is None), None)
+        if usable is None:
+            notes.append(f"role {role!r} not usable: " + "; ".join(f"{m}: {why}" for m, why in reasons))
+            continue
+        if usable is not mc:
+            notes.append(f"role {role!r}: {mc.model} unusable ({reasons[0][1]}); falling back to {usable.model}")
+        roles[role] = usable
+    return roles
+
+
+def select(until: str | None, only: str | None, from_: str | None) -> list[str]:
+    """The stages to run given ``--until`` / ``--only`` / ``--from``.
+
+    Raises:
+        ConfigError: an unknown stage name (lists the valid ones).
+    """
+    for name, value in (("--until", until), ("--only", only), ("--from", from_)):
+        if value is not None and value not in STAGES:
+            raise ConfigError(f"unknown stage {value!r}", field=name, fix=f"use one of {', '.join(STAGES)}")
+    if only:
+        return [only]
+    lo = STAGES.index(from_) if from_ else 0
+    hi = STAGES.index(until) if until else len(STAGES) - 1
+    return STAGES[lo: hi + 1]
+
+
+def enabled_stages(cfg: ProjectConfig) -> set[str]:
+    """Stages the project switches on (training methods set to null are off; merge follows SFT)."""
+    methods = {"sft": cfg.train.sft, "dpo": cfg.train.dpo, "rm": cfg.train.rm, "grpo": cfg.train.grpo}
+    off = {m for m, section in methods.items() if section is None}
+    if "sft" in off:
+        off |= {"merge", "dpo", "grpo"}
+    return set(STAGES) - off
+
+
+def run_project(path: str | Path, *, until: str | None = None, only: str | None = None, from_: str | None = None,
+                on_stage: Callable[[str, str], None] | None = None) -> RunSummary:
+    """Run (or resume) a project; returns the summary (also written to ``RUN/summary.json``).
+
+    Args:
+        path: project YAML (see :mod:`slmforge.pipeline.project`).
+        until / only / from_: stage selection (names of :data:`STAGES`).
+        on_stage: called as ``on_stage(stage, event)`` with event ``start`` / ``skip`` / ``done`` (progress display).
+
+    Raises:
+        ConfigError / KitError / DataError: a config, kit or data file that cannot work (names file and key).
+        ConfigError: a selected stage whose upstream stage has not produced its outputs yet.
+        KeyboardInterrupt: after the running stage saved what it had (rerun resumes).
+    """
+    cfg, root = load_project(path)
+    lk = load_kit(cfg.kit)
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / cfg.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+    roles = _roles(cfg, notes)
+    enabled = enabled_stages(cfg)
+    ctx = S.Context(cfg=cfg, lk=lk, run_dir=run_dir.resolve(), roles=roles, enabled=enabled)
+    chosen = select(until, only, from_)
+    settings = {s: _settings(cfg, s, roles, lk.hash) for s in STAGES}
+    outcomes: list[StageOutcome] = []
+    records: dict[str, StageRecord] = {}
+    for stage in STAGES:
+        d = ctx.dir(stage)
+        if stage not in enabled:
+            outcomes.append(StageOutcome(stage, "off"))
+            continue
+        upstream = []
+        for u in S.UPSTREAM[stage]:
+            if u not in enabled:
+                continue
+            rec = records.get(u) or read_record(ctx.dir(u))
+            if rec is None or rec.status != "done":
+                if stage in chosen:
+                    raise ConfigError(f"stage {stage!r} needs the outputs of {u!r}, which has not finished",
+                                      field="--only/--from", fix=f"run `slmforge run {path} --until {u}` first")
+                break
+            upstream.append(rec)
+        else:
+            fp = fingerprint(settings[stage], upstream)
+            if stage not in chosen:
+                rec = read_record(d)
+                if rec is not None and rec.status == "done":
+                    records[stage] = rec
+                outcomes.append(StageOutcome(stage, "not selected"))
+                continue
+            action = decide(d, fp)
+            if action == "skip":
+                records[stage] = read_record(d)
+                outcomes.append(StageOutcome(stage, "skipped", counts=records[stage].counts))
+                if on_stage:
+                    on_stage(stage, "skip")
+                continue
+            if on_stage:
+                on_stage(stage, "start")
+            rec = StageRecord(stage=stage, fingerprint=fp)
+            write_record(d, rec)
+            result = STAGE_FUNCS[stage](ctx, d, action == "resume")
+            rec.outputs = {o: file_hash(d / o) for o in result.outputs}
+            rec.counts, rec.metrics, rec.cost_usd = result.counts, result.metrics, result.cost_usd
+            rec.notes, rec.status, rec.finished = result.notes, "done", time.time()
+            write_record(d, rec)
+            records[stage] = rec
+            outcomes.append(StageOutcome(stage, "resumed" if action == "resume" else "ran", rec.duration_s,
+                                         rec.counts, rec.metrics, rec.cost_usd, rec.notes))
+            if on_stage:
+                on_stage(stage, "done")
+            continue
+        outcomes.append(StageOutcome(stage, "not selected"))
+    for rec in records.values():
+        notes += [n for n in rec.notes if n.startswith("no ") and n not in notes]
+    report = run_dir / "eval" / "report.html"
+    summary = RunSummary(cfg.name, str(run_dir), outcomes, notes, str(report) if report.is_file() else None,
+                         serve_command(ctx) if "merge" in records else None)
+    _write_summary(run_dir, summary)
+    return summary
+
+
+def _settings(cfg: ProjectConfig, stage: str, roles: dict[str, ModelConfig], kit_hash: str) -> dict:
+    """The part of the project a stage's fingerprint depends on."""
+    teacher = roles["teacher"].model_dump(mode="json") if "teacher" in roles else None
+    by_stage = {
+        "model": {"student": cfg.student, "kit": kit_hash, "import": cfg.import_},
+        "synth": {"synth": cfg.synth, "teacher": teacher, "kit": kit_hash, "import": cfg.import_},
+        "clean": {"clean": cfg.clean, "teacher": teacher},
+        "split": {"split": cfg.split},
+        "prefs": {"prefs": cfg.prefs, "teacher": teacher, "weak": roles.get("weak"), "import": cfg.import_},
+        "sft": {"train": cfg.train.sft}, "merge": {}, "dpo": {"train": cfg.train.dpo}, "rm": {"train": cfg.train.rm},
+        "grpo": {"train": cfg.train.grpo}, "eval": {"eval": cfg.eval, "judge": roles.get("judge"), "kit": kit_hash},
+    }
+    return by_stage[stage]
+
+
+def serve_command(ctx: S.Context) -> str:
+    """The command that serves the trained result (merged SFT model, DPO/GRPO adapters as extra model ids)."""
+    parts = ["slmforge serve", f"--model {ctx.dir('merge') / 'model'}"]
+    for stage in ("dpo", "grpo"):
+        if stage in ctx.enabled and (ctx.dir(stage) / "adapter").is_dir():
+            parts.append(f"--adapter {stage}={ctx.dir(stage) / 'adapter'}")
+    parts.append(f"--kit {ctx.lk.root}")
+    return " ".join(parts)
+
+
+def _write_summary(run_dir: Path, summary: RunSummary) -> None:
+    import json
+
+    data = asdict(summary) | {"cost_usd": summary.cost_usd}
+    (run_dir / "summary.json").write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")

@@ -1,0 +1,146 @@
+"""Training and evaluation stages of ``slmforge run``: SFT → merge → DPO / reward model → GRPO → eval.
+
+Each builds a :class:`slmforge.train.config.TrainConfig` from the project's section (LoRA, ``trl``
+fields) and the paths of the upstream stages, and calls the library function; the run dir of the
+method is the stage dir. DPO and GRPO start from the merged SFT model (so their LoRA reference is
+the SFT policy); the reward model starts from the student base.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from slmforge.evaluate.config import CandidateSpec, EvalConfig
+from slmforge.pipeline.project import TrainStage
+from slmforge.pipeline.stages import Context, StageResult, _spent
+from slmforge.runs import read_manifest
+
+
+def _train_config(ctx: Context, method: str, d: Path, base: list[str], train: Path, eval_: Path | None,
+                  section: TrainStage, rewards: dict | None = None):
+    from slmforge.train.config import TrainConfig, check_trl_keys
+
+    cfg = TrainConfig.model_validate({
+        "method": method, "output_dir": str(d), "model": {"base": base},
+        "data": {"train": str(train), "eval": str(eval_) if eval_ else None, "max_rows": section.max_rows},
+        "lora": section.lora, "rewards": rewards or {}, "trl": section.trl,
+    })
+    check_trl_keys(cfg)
+    return cfg
+
+
+def _result(d: Path) -> str:
+    return "adapter" if (d / "adapter").is_dir() else "model"
+
+
+def _from_manifest(d: Path, outputs: list[str], notes: list[str] | None = None) -> StageResult:
+    m = read_manifest(d)
+    return StageResult(outputs, counts=dict(m.counts) if m else {}, metrics=dict(m.metrics) if m else {},
+                       notes=(list(m.notes) if m else []) + (notes or []))
+
+
+def _nonempty(path: Path) -> bool:
+    return path.is_file() and path.stat().st_size > 0
+
+
+def stage_sft(ctx: Context, d: Path, resume: bool) -> StageResult:
+    """SFT with LoRA on the split's train side, eval loss on its test side."""
+    from slmforge.train.sft import train_sft
+
+    test = ctx.dir("split") / "test.jsonl"
+    cfg = _train_config(ctx, "sft", d, ctx.student(), ctx.dir("split") / "train.jsonl",
+                        test if _nonempty(test) else None, ctx.cfg.train.sft)
+    train_sft(cfg, resume=resume)
+    return _from_manifest(d, [_result(d)])
+
+
+def stage_merge(ctx: Context, d: Path, resume: bool) -> StageResult:
+    """Merge the SFT adapter into a standalone model (the start of DPO / GRPO, and a servable model)."""
+    from slmforge.train.merge import merge_adapter
+
+    sft = ctx.dir("sft")
+    if _result(sft) == "model":  # full fine-tune: nothing to merge
+        import shutil
+
+        shutil.copytree(sft / "model", d / "model", dirs_exist_ok=True)
+    else:
+        merge_adapter(sft / "adapter", d / "model")
+    return StageResult(["model"])
+
+
+def stage_dpo(ctx: Context, d: Path, resume: bool) -> StageResult:
+    """DPO with LoRA on top of the merged SFT model (reference = adapter disabled)."""
+    from slmforge.train.dpo import train_dpo
+
+    test = ctx.dir("prefs") / "test.jsonl"
+    cfg = _train_config(ctx, "dpo", d, [str(ctx.dir("merge") / "model")], ctx.dir("prefs") / "train.jsonl",
+                        test if _nonempty(test) else None, ctx.cfg.train.dpo)
+    train_dpo(cfg, resume=resume)
+    return _from_manifest(d, [_result(d)])
+
+
+def stage_rm(ctx: Context, d: Path, resume: bool) -> StageResult:
+    """Reward model (sequence classifier, one label) on the preference pairs; held-out accuracy per strategy."""
+    from slmforge.train.rm import train_rm
+
+    test = ctx.dir("prefs") / "test.jsonl"
+    cfg = _train_config(ctx, "rm", d, ctx.student(), ctx.dir("prefs") / "train.jsonl",
+                        test if _nonempty(test) else None, ctx.cfg.train.rm)
+    train_rm(cfg, resume=resume)
+    return _from_manifest(d, [_result(d)])
+
+
+def stage_grpo(ctx: Context, d: Path, resume: bool) -> StageResult:
+    """GRPO from the merged SFT model with the kit's checks (+ the reward model when trained) as rewards."""
+    from slmforge.train.grpo import train_grpo
+
+    section = ctx.cfg.train.grpo
+    rewards = {"kit": str(ctx.lk.root)} | section.rewards
+    if "rm" in ctx.enabled and "reward_model" not in section.rewards:
+        rewards["reward_model"] = str(ctx.dir("rm"))
+    cfg = _train_config(ctx, "grpo", d, [str(ctx.dir("merge") / "model")], ctx.dir("split") / "train.jsonl",
+                        None, section, rewards)
+    train_grpo(cfg, resume=resume)
+    return _from_manifest(d, [_result(d)])
+
+
+def _adapter_role(ctx: Context, stage: str):
+    d = ctx.dir(stage)
+    merged = str(ctx.dir("merge") / "model")
+    if _result(d) == "adapter":
+        return ctx.local(merged, adapter=str(d / "adapter"))
+    return ctx.local(str(d / "model"))
+
+
+def stage_eval(ctx: Context, d: Path, resume: bool) -> StageResult:
+    """Evaluate base / SFT / DPO / GRPO / prompting baseline / golden on the held-out subjects; write the report."""
+    from slmforge.evaluate.run import evaluate
+
+    e = ctx.cfg.eval
+    roles = {"base": ctx.local(ctx.student()[0])}
+    candidates = [CandidateSpec(name="base")]
+    if "merge" in ctx.enabled:
+        roles["sft"] = ctx.local(str(ctx.dir("merge") / "model"))
+        candidates.append(CandidateSpec(name="sft"))
+    for stage in ("dpo", "grpo"):
+        if stage in ctx.enabled:
+            roles[stage] = _adapter_role(ctx, stage)
+            candidates.append(CandidateSpec(name=stage))
+    candidates += [CandidateSpec(name="prompting", kind="prompting", role="base", few_shot=e.few_shot),
+                   CandidateSpec(name="golden", kind="golden")]
+    notes = []
+    judge = None
+    if "judge" in ctx.roles:
+        roles["judge"] = ctx.roles["judge"]
+        teacher = ctx.roles.get("teacher")
+        judge = e.judge.model_copy(update={"role": "judge", "teacher_model": teacher.model if teacher else None})
+    else:
+        notes.append("no judge endpoint: evaluation uses the rule metrics and the reward model only")
+    cfg = EvalConfig(candidates=candidates, heldout=str(ctx.dir("split") / "test.jsonl"), max_items=e.max_items,
+                     sampling=e.sampling, judge=judge, n_boot=e.n_boot,
+                     rm_dir=str(ctx.dir("rm")) if "rm" in ctx.enabled else None)
+    client = ctx.client(roles)
+    evaluate(ctx.lk, cfg, client, d)
+    res = _from_manifest(d, ["report.html", "report.md"], notes)
+    res.cost_usd = _spent(client)
+    return res

@@ -1,0 +1,98 @@
+from slmforge.checks.facts import check_facts, reference_fact_edits
+from slmforge.checks.vocab import build_vocabulary, split_amount, subject_facts
+
+from tests.checks.helpers import SUBJECT_ZH, make_kit
+
+
+def codes(res):
+    return [f.code for f in res.findings]
+
+
+def test_record_parsing_splits_amounts_and_aliases():
+    assert split_amount("10%烟酰胺") == ("烟酰胺", "10%")
+    assert split_amount("锌PCA") == ("锌PCA", None)
+    facts = subject_facts({**SUBJECT_ZH, "core_ingredients": ["洋甘菊精油", "0.2%视黄醇"]}, make_kit())
+    assert {"洋甘菊精油", "洋甘菊", "视黄醇"} <= facts.terms["ingredients"]
+    assert facts.amounts == {"视黄醇": "0.2%"}
+
+
+def test_grounded_copy_passes():
+    res = check_facts("净颜焕采精华含10%烟酰胺与锌PCA，红没药醇温和舒缓，适合油性痘痘肌。", subject=SUBJECT_ZH,
+                      kit=make_kit())
+    assert res.passed and res.score == 1.0 and codes(res) == []
+
+
+def test_contradicted_number_with_offsets():
+    text = "净颜焕采精华含15%烟酰胺，源头控油。"
+    res = check_facts(text, subject=SUBJECT_ZH, kit=make_kit())
+    assert codes(res) == ["contradicted_number"]
+    f = res.findings[0]
+    assert text[f.start:f.end] == "烟酰胺" and "10%" in f.message
+    assert not res.passed and res.score == 0.5
+
+
+def test_unsupported_number_is_weaker_than_contradiction():
+    res = check_facts("净颜焕采精华含10%烟酰胺与2%红没药醇。", subject=SUBJECT_ZH, kit=make_kit())
+    assert codes(res) == ["unsupported_number"]
+    assert res.passed and 0.85 < res.score < 1.0
+
+
+def test_foreign_ingredient_named_as_own_vs_mentioned():
+    kit = make_kit()
+    own = check_facts("净颜焕采精华含烟酰胺，协同角鲨烷舒缓泛红。", subject=SUBJECT_ZH, kit=kit)
+    assert codes(own) == ["foreign_entity"] and not own.passed
+    aside = check_facts("很多人以为神经酰胺才能保湿。", subject=SUBJECT_ZH, kit=kit)
+    assert codes(aside) == ["unsupported_entity"] and aside.passed
+
+
+def test_audience_stated_differently():
+    kit = make_kit()
+    res = check_facts("这款精华适合所有肤质。", subject=SUBJECT_ZH, kit=kit)
+    assert codes(res) == ["contradicted_audience"]
+    universal = {**SUBJECT_ZH, "target_audience": ["所有肤质", "特别是干性肌"]}
+    assert check_facts("这款精华适合敏感肌。", subject=universal, kit=kit).passed
+
+
+def test_vocabulary_from_catalog_recognises_other_products_ingredients():
+    kit = make_kit(glossary={"ingredients": []})
+    other = {**SUBJECT_ZH, "product_name": "柚子精华", "core_ingredients": ["柚子提取物", "维生素C"]}
+    text = "净颜焕采精华含烟酰胺与维生素C。"
+    assert check_facts(text, subject=SUBJECT_ZH, kit=kit).passed
+    vocab = build_vocabulary(kit, [SUBJECT_ZH, other])
+    assert codes(check_facts(text, subject=SUBJECT_ZH, kit=kit, vocab=vocab)) == ["foreign_entity"]
+
+
+def test_reference_edits_find_number_entity_and_audience_swaps():
+    kit = make_kit()
+    tail = "精简有效的成分配比：控油更持久，痘印淡化加速，屏障修护更温和。点击了解经皮肤科测试的解决方案。"
+    ref = "净颜焕采精华含10%高浓度烟酰胺与锌PCA，协同红没药醇舒缓泛红，帮助油性痘痘肌实现三重调控。" + tail
+    cand = "净颜焕采精华含12%高浓度烟酰胺与锌PCA，协同角鲨烷舒缓泛红，帮助所有肤质实现三重调控。" + tail
+    diff = reference_fact_edits(cand, ref, subject=SUBJECT_ZH, kit=kit)
+    kinds = {(e.kind, e.reference, e.candidate) for e in diff.edits}
+    assert ("number", "10%", "12%") in kinds
+    assert ("entity", "红没药醇", "角鲨烷") in kinds
+    assert ("audience", "油性痘痘肌", "所有肤质") in kinds
+    for e in diff.edits:
+        assert cand[e.start:e.end] == e.candidate
+    assert diff.similarity > 0.85 and diff.is_minimal_fact_edit()
+
+
+def test_reference_identical_and_unrelated_texts_are_not_fact_edits():
+    kit = make_kit()
+    ref = "净颜焕采精华含10%烟酰胺，源头控油。"
+    same = reference_fact_edits(ref, ref, subject=SUBJECT_ZH, kit=kit)
+    assert same.edits == [] and same.similarity == 1.0 and not same.is_minimal_fact_edit()
+    other = reference_fact_edits("姐妹们！这瓶精华绝了！！！冲就完事！！！", ref, subject=SUBJECT_ZH, kit=kit)
+    assert other.similarity < 0.5 and not other.is_minimal_fact_edit()
+
+
+def test_facts_in_run_checks_reports_reference_edits():
+    from slmforge.checks import run_checks
+
+    kit = make_kit()
+    ref = "净颜焕采精华含10%烟酰胺，源头控油，改善暗沉。"
+    rep, = run_checks(["净颜焕采精华含15%烟酰胺，源头控油，改善暗沉。"], task=None, subject=SUBJECT_ZH, kit=kit,
+                      references=[ref], checks=["facts"])
+    facts = rep.results["facts"]
+    assert facts.details["reference"]["minimal_fact_edit"] is True
+    assert "fact_edit" in codes(facts) and "contradicted_number" in codes(facts)
