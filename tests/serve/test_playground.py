@@ -31,17 +31,18 @@ def browser():
 
 def test_playground_generates_drafts_with_badges(server, browser, artifacts_dir):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     wait = WebDriverWait(browser, 90, ignored_exceptions=())
     browser.get(server.root + "/")
     key = browser.find_element(By.ID, "api-key")
-    key.send_keys(API_KEY)
-    browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", key)
+    key.send_keys(API_KEY + Keys.TAB)  # change event → the page loads /v1/kit with the key
     wait.until(lambda d: len(Select(d.find_element(By.ID, "task")).options) == 2)
     Select(browser.find_element(By.ID, "task")).select_by_value("paid_ad_cta")
-    Select(browser.find_element(By.ID, "catalog")).select_by_value("Jasmine Pearl")
+    catalog = browser.find_element(By.ID, "catalog")
+    Select(catalog).select_by_value("Jasmine Pearl")
     value = browser.find_element(By.ID, "field-notes").get_attribute("value")
     assert value == "jasmine|honey", browser.get_log("browser")
     name = browser.find_element(By.ID, "field-name")
@@ -60,6 +61,7 @@ def test_playground_generates_drafts_with_badges(server, browser, artifacts_dir)
     try:
         wait.until(lambda d: d.find_element(By.ID, "status").text in ("done",) or "error" in d.find_element(By.ID, "status").get_attribute("class"))
     finally:
+        browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(str(artifacts_dir / "serve_playground.png"))
     status = browser.find_element(By.ID, "status").text
     assert status == "done", (status, browser.get_log("browser"))
@@ -75,4 +77,3 @@ def test_playground_generates_drafts_with_badges(server, browser, artifacts_dir)
         assert "passed" in col.find_element(By.CSS_SELECTOR, ".summary").text
     # the random tiny model cannot write a CTA ad within 120 characters: some check fails, shown as a red badge
     assert browser.find_elements(By.CSS_SELECTOR, ".badge.check.fail")
-    browser.save_screenshot(str(artifacts_dir / "serve_playground.png"))

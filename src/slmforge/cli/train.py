@@ -90,6 +90,54 @@ _method_command("rm", "Train a reward model (one-label classifier) and report pa
 _method_command("grpo", "GRPO against the kit's checks (+ optional reward model).")
 
 
+@train_app.command("hosted")
+def hosted(
+    provider: str = typer.Option("openai", help="openai | together | fireworks."),
+    model: str = typer.Option(None, help="The provider's base model id."),
+    train: Path = typer.Option(None, "--train", help="Training JSONL (any format `slmforge data convert` reads)."),
+    validation: Path = typer.Option(None, help="Validation JSONL."),
+    method: str = typer.Option("sft", help="sft | dpo."),
+    epochs: int = typer.Option(None, help="Epochs (provider default when absent)."),
+    batch_size: int = typer.Option(None, help="Batch size."),
+    lr_multiplier: float = typer.Option(None, help="Learning-rate multiplier."),
+    suffix: str = typer.Option(None, help="Suffix of the fine-tuned model name."),
+    seed: int = typer.Option(None, help="Job seed."),
+    base_url: str = typer.Option(None, help="Override the provider's API base URL."),
+    output: Path = typer.Option(Path("runs/hosted"), "--output", "-o", help="Run dir."),
+    poll_s: float = typer.Option(10.0, help="Seconds between status polls."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation of the cost."),
+    follow_job: str = typer.Option(None, "--follow", help="Resume following an existing job."),
+    cancel_job: str = typer.Option(None, "--cancel", help="Cancel an existing job."),
+) -> None:
+    """Fine-tune on a hosted provider: convert, estimate, confirm, upload, create, follow."""
+    from slmforge.train import hosted as h
+
+    cfg = h.HostedConfig(provider=provider, model=model or "unknown", train=str(train or ""),
+                         validation=str(validation) if validation else None, method=method, epochs=epochs,
+                         batch_size=batch_size, lr_multiplier=lr_multiplier, suffix=suffix, seed=seed,
+                         base_url=base_url, output_dir=str(output), poll_s=poll_s)
+    client = h.make_client(cfg)
+    if cancel_job:
+        console.print(f"job {cancel_job}: {h.cancel(cfg, client, cancel_job).status}")
+        return
+    job_id = follow_job
+    if job_id is None:
+        from slmforge.errors import ConfigError
+
+        if not (model and train):
+            raise ConfigError("--model and --train are needed to start a job", field="--model/--train",
+                              fix="pass both, or --follow JOB / --cancel JOB")
+        files, est = h.prepare(cfg)
+        console.print(f"{est.examples} examples, {est.billed_tokens:,} billed tokens ({est.epochs} epochs), "
+                      f"estimated cost [bold]${est.cost_usd:.2f}[/]" + ("" if est.price_per_1m else " (price unknown)"))
+        if not yes and not typer.confirm("Start the fine-tuning job?"):
+            raise typer.Exit(1)
+        job_id = h.submit(cfg, client, files)
+        console.print(f"created job [bold]{job_id}[/] (resume following with --follow {job_id})")
+    job = h.follow(cfg, client, job_id, on_event=lambda e: console.print(f"  [{e.level}] {e.message}"))
+    console.print(f"[green]{job.status}[/]: {job.fine_tuned_model or ''}")
+
+
 def merge(
     adapter: Path = typer.Argument(..., help="LoRA adapter folder (OUT/adapter of a training run)."),
     out: Path = typer.Argument(..., help="Folder for the merged model + tokenizer."),

@@ -116,7 +116,8 @@ class ProjectConfig(StrictModel):
     models: dict[str, ModelConfig] = Field(default_factory=dict, description="LLM roles: teacher, weak, judge.")
     import_: ImportSection | None = Field(default=None, alias="import", description="Use existing data, skip synthesis.")
     synth: SynthConfig = Field(default_factory=SynthConfig)
-    clean: CleanConfig = Field(default_factory=CleanConfig)
+    clean: CleanConfig | None = Field(default_factory=CleanConfig,
+                                      description="null: keep the synth/imported records as they are.")
     split: SplitSection = Field(default_factory=SplitSection)
     prefs: PrefsConfig = Field(default_factory=PrefsConfig)
     train: TrainSection = Field(default_factory=TrainSection)

@@ -165,6 +165,11 @@ def stage_clean(ctx: Context, d: Path, resume: bool) -> StageResult:
     from slmforge.synth.clean import clean
 
     cfg, notes, roles = ctx.cfg.clean, [], {}
+    if cfg is None:
+        recs = read_records(ctx.dir("synth") / "sft.jsonl", SFTExample)
+        write_jsonl(d / "sft.jsonl", recs)
+        return StageResult(["sft.jsonl"], counts={"input": len(recs), "output": len(recs)},
+                           notes=["clean: off (records kept as they are)"])
     if "teacher" in ctx.roles:
         roles["teacher"] = ctx.roles["teacher"]
     elif cfg.rewrite_passes:

@@ -295,6 +295,7 @@ class ScriptedServer:
         app.state.files = {}
         app.state.batches = {}
         app.state.batch_tasks = set()
+        app.state.ft_jobs = {}  # fine-tuning jobs (slmforge.testing.finetune)
         app.state.batch_delay_s = 0.05
         app.add_api_route("/v1/chat/completions", self._chat, methods=["POST"])
 

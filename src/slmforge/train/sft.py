@@ -16,6 +16,7 @@ import logging
 import re
 from pathlib import Path
 
+from slmforge.train.callbacks import read_metrics
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_sft_rows
 from slmforge.train.models import load_base, lora_config
@@ -58,8 +59,9 @@ def train_sft(cfg: TrainConfig, *, resume: bool = False) -> Path:
     trainer = SFTTrainer(model=base.model, args=args, train_dataset=to_ds(train_rows),
                          eval_dataset=to_ds(eval_rows) if eval_rows else None, processing_class=base.tokenizer,
                          peft_config=lora_config(cfg.lora), callbacks=[MetricsCallback(out)])
-    if eval_rows and not resume:
-        manifest.metrics["eval_loss_before"] = trainer.evaluate()["eval_loss"]
+    if eval_rows:  # a resumed run takes the value logged at step 0 by the first attempt
+        logged = [r["eval_loss"] for r in read_metrics(out) if r["step"] == 0 and "eval_loss" in r]
+        manifest.metrics["eval_loss_before"] = logged[0] if logged else trainer.evaluate()["eval_loss"]
     fit(trainer, out, resume=resume)
     if eval_rows:
         manifest.metrics["eval_loss_after"] = trainer.evaluate()["eval_loss"]

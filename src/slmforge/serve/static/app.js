@@ -193,7 +193,10 @@ async function generate(event) {
 
 window.addEventListener("DOMContentLoaded", () => {
   $("api-key").value = localStorage.getItem("slmforge-api-key") || "";
-  $("api-key").addEventListener("change", () => { localStorage.setItem("slmforge-api-key", $("api-key").value); loadKit(); });
+  $("api-key").addEventListener("change", () => {
+    localStorage.setItem("slmforge-api-key", $("api-key").value);
+    if (!KIT) loadKit();  // the key only matters until the kit has loaded; later calls read it each time
+  });
   $("task").addEventListener("change", showTask);
   $("catalog").addEventListener("change", fillFromCatalog);
   $("compare").addEventListener("change", () => { $("model-b").disabled = !$("compare").checked; });

@@ -1,0 +1,5 @@
+"""`python -m slmforge.cli` runs the CLI."""
+
+from slmforge.cli import main
+
+main()
