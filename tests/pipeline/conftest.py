@@ -10,7 +10,7 @@ import yaml
 from tests.conftest import EXAMPLE_KIT, ROOT
 
 FAST_TRL = {"max_steps": 4, "per_device_train_batch_size": 4, "learning_rate": 1.0e-3, "logging_steps": 1,
-            "max_length": 256, "save_steps": 2, "eval_strategy": "no"}
+            "max_length": 1024, "save_steps": 2, "eval_strategy": "no"}
 
 
 def write_project(tmp: Path, **over) -> Path:
