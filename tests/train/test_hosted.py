@@ -38,6 +38,8 @@ def test_cli_full_lifecycle_records_the_model_id(server, sft_file, tmp_path):
     assert "estimated cost" in r.output and "Step 3/3" in r.output and "succeeded" in r.output
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["status"] == "succeeded" and cfg["fine_tuned_model"].startswith("ft:gpt-4.1-mini-2025-04-14:brand:")
+    assert cfg["error"] is None
+    assert json.loads((out / "manifest.json").read_text())["status"] == "done"
     converted = [json.loads(x) for x in (out / "train.jsonl").read_text().splitlines()]
     assert len(converted) == 12 and converted[0]["messages"][-1]["role"] == "assistant"
 
@@ -52,7 +54,15 @@ def test_failed_job_shows_the_provider_error(server, sft_file, tmp_path):
     with pytest.raises(h.HostedJobFailed, match="not available for fine-tuning.*invalid_training_file"):
         h.follow(cfg, client, job_id, on_event=events.append)
     assert [e.level for e in events][-1] == "error"
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["status"] == "failed"
+    cfg_json = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert cfg_json["status"] == "failed" and "not available for fine-tuning" in cfg_json["error"]
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "failed"  # not "done": the pipeline must not treat it as finished
+    assert any("invalid_training_file" in n for n in manifest["notes"])
+    from slmforge.runs import is_up_to_date, read_manifest
+
+    assert read_manifest(tmp_path / "run").status == "failed"
+    assert not is_up_to_date(tmp_path / "run", manifest["inputs"], cfg_json)
 
 
 def test_cancel_then_follow_resumes_to_cancelled(server, sft_file, tmp_path):
@@ -67,6 +77,7 @@ def test_cancel_then_follow_resumes_to_cancelled(server, sft_file, tmp_path):
                                  "-o", str(out), "--poll-s", "0"])
     assert r.exit_code == 0 and "Job cancelled" in r.output
     assert json.loads((out / "config.json").read_text())["status"] == "cancelled"
+    assert json.loads((out / "manifest.json").read_text())["status"] == "cancelled"
 
 
 def test_missing_key_is_a_user_error(monkeypatch, sft_file):

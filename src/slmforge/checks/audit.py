@@ -20,7 +20,7 @@ from slmforge.checks.facts import reference_fact_edits
 from slmforge.checks.run import run_checks
 from slmforge.checks.types import CheckReport
 from slmforge.checks.vocab import build_vocabulary
-from slmforge.data.formats import detect_format, parse_row, text_of
+from slmforge.data.formats import Row, detect_format, parse_row, text_of
 from slmforge.data.io import read_jsonl
 from slmforge.errors import DataError
 from slmforge.kit.load import LoadedKit
@@ -79,14 +79,21 @@ def check_file(path: str | Path, lk: LoadedKit, *, checks: Sequence[str] = DEFAU
     vocab = build_vocabulary(lk.kit, lk.subjects.values())
     audit = FileAudit()
     for line, obj in read_jsonl(path):
-        fmt = detect_format(obj)
-        if fmt is None:
-            raise DataError("row matches no known SFT / preference format", file=path, line=line,
-                            fix="see `slmforge data validate --help` for the formats")
-        row = parse_row(obj, fmt, file=path, line=line)
-        instruction = _user_text(row.prompt)
+        if isinstance(obj, dict) and isinstance(obj.get("text"), str) and isinstance(obj.get("task"), str):
+            # a text with its task: golden examples, evaluation / serving Generation records
+            prompt = obj.get("prompt") if isinstance(obj.get("prompt"), list) else []
+            row = Row(prompt=prompt, completion=[{"role": "assistant", "content": obj["text"]}],
+                      meta={k: obj[k] for k in ("id", "task", "subject_id") if k in obj})
+        else:
+            fmt = detect_format(obj)
+            if fmt is None:
+                raise DataError("row matches no known SFT / preference / text format", file=path, line=line,
+                                fix="see `slmforge data validate --help` for the formats, or give rows "
+                                    "{task, subject_id, text}")
+            row = parse_row(obj, fmt, file=path, line=line)
+        instruction = _user_text(row.prompt) if row.prompt else None
         task_id, subject_id = row.meta.get("task"), row.meta.get("subject_id")
-        if task_id is None or subject_id is None:
+        if (task_id is None or subject_id is None) and instruction:
             found_task, found_subject = task_for_prompt(lk, instruction)
             task_id, subject_id = task_id or found_task, subject_id or found_subject
         audit.unmatched += task_id is None

@@ -15,6 +15,7 @@ down self-serve fine-tuning: no new jobs for organisations without prior use sin
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -136,6 +137,9 @@ def submit(cfg: HostedConfig, client, files: dict[str, Path]) -> str:
 def follow(cfg: HostedConfig, client, job_id: str, *, on_event: Callable[[object], None] | None = None):
     """Poll the job and its events until it ends; write ``OUT/manifest.json`` with the fine-tuned model id.
 
+    The manifest's ``status`` is ``done`` for a succeeded job and ``failed`` / ``cancelled`` otherwise;
+    ``config.json`` keeps the provider's ``status`` and ``error`` (``message (code)``), the manifest's notes too.
+
     Args:
         on_event: called with each new event (oldest first), e.g. to print it.
 
@@ -160,17 +164,39 @@ def follow(cfg: HostedConfig, client, job_id: str, *, on_event: Callable[[object
         time.sleep(cfg.poll_s)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    manifest.notes.append(f"job {job.id}: {job.status}; fine-tuned model: {job.fine_tuned_model}")
+    error = _error_text(job)
+    manifest.notes.append(f"job {job.id}: {job.status}; fine-tuned model: {job.fine_tuned_model}"
+                          + (f"; error: {error}" if error else ""))
     manifest.counts.update(trained_tokens=job.trained_tokens or 0, events=len(seen))
     if Path(cfg.train).is_file():
         manifest.inputs["train"] = file_hash(cfg.train)
-    settings = cfg.model_dump() | {"job_id": job.id, "fine_tuned_model": job.fine_tuned_model, "status": job.status}
-    write_stage(out, manifest, settings)
+    settings = cfg.model_dump() | {"job_id": job.id, "fine_tuned_model": job.fine_tuned_model, "status": job.status,
+                                   "error": error}
+    _record(out, manifest, settings, status="done" if job.status == "succeeded" else job.status)
     if job.status == "failed":
-        err = job.error
-        raise HostedJobFailed(f"fine-tuning job {job.id} failed: {err.message if err else 'no error message'}"
-                              + (f" ({err.code})" if err and err.code else ""))
+        raise HostedJobFailed(f"fine-tuning job {job.id} failed: {error or 'no error message'}")
     return job
+
+
+def _error_text(job) -> str | None:
+    """The provider's error of a job as ``message (code)``, or None when it reports none."""
+    err = job.error
+    if not err or not (err.message or err.code):
+        return None
+    return (err.message or "no error message") + (f" ({err.code})" if err.code else "")
+
+
+def _record(out: Path, manifest: Manifest, settings: dict, *, status: str) -> None:
+    """``write_stage`` and then set the manifest's status (``done`` / ``failed`` / ``cancelled``).
+
+    ``write_stage`` marks every stage it closes as ``done``; a failed or cancelled job must not look
+    finished to ``slmforge.runs.is_up_to_date``, so the status written there is replaced.
+    """
+    path = write_stage(out, manifest, settings)
+    if status != manifest.status:
+        manifest.status = status
+        data = json.loads(path.read_text(encoding="utf-8")) | {"status": status}
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def cancel(cfg: HostedConfig, client, job_id: str):

@@ -14,10 +14,11 @@ import logging
 import shutil
 from pathlib import Path
 
+from slmforge.errors import ConfigError
 from slmforge.runs import Manifest, file_hash, write_stage
 from slmforge.train.callbacks import METRICS, PLOT, InterruptCallback, MetricsCallback, plot_metrics
 
-__all__ = ["MetricsCallback", "fit", "finish", "start_run", "trl_args"]
+__all__ = ["MetricsCallback", "check_kept", "fit", "finish", "start_run", "trl_args"]
 from slmforge.train.config import TrainConfig, trl_config_class
 from slmforge.train.models import device_defaults
 
@@ -49,6 +50,41 @@ def trl_args(cfg: TrainConfig, out: Path, *, has_eval: bool, defaults: dict | No
     if not has_eval:
         kwargs["eval_strategy"] = "no"
     return trl_config_class(cfg.method)(**kwargs)
+
+
+def check_kept(manifest: Manifest, dataset, n_rows: int, *, split: str, too_long: str, max_length: int | None,
+               count_drops: bool = True) -> None:
+    """Stop before training when TRL dropped every row of a split as too long; note partial drops.
+
+    TRL's trainers filter rows while they prepare a dataset: ``RewardTrainer`` drops pairs longer than
+    ``max_length``, ``DPOTrainer`` pairs whose prompt alone fills it, ``SFTTrainer`` rows that truncation
+    leaves without any trained token. With nothing left, ``train()`` fails much later with "num_samples
+    should be a positive integer value, but got num_samples=0"; this names the cause instead.
+
+    Args:
+        manifest: gets a note when some (not all) rows were dropped.
+        dataset: the trainer's prepared dataset (``trainer.train_dataset`` / ``trainer.eval_dataset``), or None.
+        n_rows: rows handed to the trainer for that split.
+        split: ``training`` or ``held-out``, for the message.
+        too_long: the predicate by which TRL drops a row, e.g. ``"are longer than trl.max_length"``.
+        max_length: the TRL config's ``max_length`` in tokens.
+        count_drops: False when rows may shrink for another reason (SFT packing); then only an empty
+            result is reported.
+
+    Raises:
+        ConfigError: every row of the split was dropped (field ``trl.max_length``, with the row count).
+    """
+    if dataset is None or not n_rows:
+        return
+    kept = len(dataset)
+    if kept == 0:
+        raise ConfigError(f"all {n_rows} {split} rows {too_long} (trl.max_length = {max_length} tokens); TRL "
+                          "drops such rows, so nothing is left to train on", field="trl.max_length",
+                          fix=f"raise trl.max_length above {max_length} (e.g. to the longest row's token count)")
+    if count_drops and kept < n_rows:
+        manifest.notes.append(f"{n_rows - kept} of {n_rows} {split} rows {too_long} (trl.max_length = "
+                              f"{max_length} tokens) and were dropped by TRL")
+        log.warning(manifest.notes[-1])
 
 
 def last_checkpoint(out: Path) -> str | None:

@@ -20,7 +20,7 @@ from slmforge.train.callbacks import read_metrics
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_sft_rows
 from slmforge.train.models import load_base, lora_config
-from slmforge.train.runner import MetricsCallback, finish, fit, start_run, trl_args
+from slmforge.train.runner import MetricsCallback, check_kept, finish, fit, start_run, trl_args
 
 log = logging.getLogger(__name__)
 GENERATION_MARK = re.compile(r"\{%-?\s*generation\s*-?%\}")
@@ -39,7 +39,8 @@ def train_sft(cfg: TrainConfig, *, resume: bool = False) -> Path:
         the run dir ``OUT``; the result is in ``OUT/adapter`` (LoRA) or ``OUT/model`` (full), with tokenizer.
 
     Raises:
-        ConfigError / DataError: bad config or records (named file:line:field).
+        ConfigError / DataError: bad config or records (named file:line:field); every training (or
+            held-out) prompt so long that truncation to ``trl.max_length`` leaves no answer token.
         KeyboardInterrupt: Ctrl-C, after saving a checkpoint.
     """
     from datasets import Dataset
@@ -59,6 +60,11 @@ def train_sft(cfg: TrainConfig, *, resume: bool = False) -> Path:
     trainer = SFTTrainer(model=base.model, args=args, train_dataset=to_ds(train_rows),
                          eval_dataset=to_ds(eval_rows) if eval_rows else None, processing_class=base.tokenizer,
                          peft_config=lora_config(cfg.lora), callbacks=[MetricsCallback(out)])
+    too_long = "have a prompt that fills trl.max_length (no answer token left to train on)"
+    check_kept(manifest, trainer.train_dataset, len(train_rows), split="training", too_long=too_long,
+               max_length=args.max_length, count_drops=not args.packing)
+    check_kept(manifest, trainer.eval_dataset, len(eval_rows), split="held-out", too_long=too_long,
+               max_length=args.max_length, count_drops=not args.packing)
     if eval_rows:  # a resumed run takes the value logged at step 0 by the first attempt
         logged = [r["eval_loss"] for r in read_metrics(out) if r["step"] == 0 and "eval_loss" in r]
         manifest.metrics["eval_loss_before"] = logged[0] if logged else trainer.evaluate()["eval_loss"]
