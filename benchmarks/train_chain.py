@@ -35,10 +35,10 @@ KIT = Path(__file__).resolve().parents[1] / "examples" / "elemental-equation"
 def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="runs/bench-chain")
-    ap.add_argument("--max-rows", type=int, default=None, help="training rows per method (default: all)")
-    ap.add_argument("--max-eval-rows", type=int, default=None, help="held-out rows per method (default: all)")
+    ap.add_argument("--max-rows", type=int, default=240, help="training rows per method (0: all)")
+    ap.add_argument("--max-eval-rows", type=int, default=64, help="held-out rows per method (0: all)")
     ap.add_argument("--max-length", type=int, default=512, help="tokens per SFT row / preference pair")
-    ap.add_argument("--sft-epochs", type=float, default=3)
+    ap.add_argument("--sft-epochs", type=float, default=2)
     ap.add_argument("--sft-lr", type=float, default=3e-3)
     ap.add_argument("--pref-epochs", type=float, default=1, help="DPO and RM epochs")
     ap.add_argument("--pref-lr", type=float, default=5e-3, help="DPO and RM learning rate (LoRA)")
@@ -66,7 +66,7 @@ def main() -> None:
     out = Path(a.out)
     sft, prefs = SHARED / "sft_dataset_final.jsonl", SHARED / "rm_dataset_final.jsonl"
     data = {"data.eval_fraction": 0.2, "data.max_rows": a.max_rows, "data.max_eval_rows": a.max_eval_rows}
-    data = {k: v for k, v in data.items() if v is not None}
+    data = {k: v for k, v in data.items() if v}
     seconds: dict[str, float] = {}
 
     def timed(name, fn, *args):
