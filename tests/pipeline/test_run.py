@@ -19,6 +19,8 @@ from slmforge.errors import ConfigError
 from slmforge.pipeline.project import STAGES, load_project
 from slmforge.pipeline.run import run_project, select
 from slmforge.pipeline.status import run_status
+from slmforge.testing.server import ScriptedServer
+from tests.evaluate.test_evaluate_e2e import _render_in_browser, judge_script
 from tests.pipeline.conftest import write_project
 
 
@@ -78,10 +80,18 @@ def test_only_needs_upstream(project):
         run_project(project, only="sft")
 
 
-def test_full_run_kill_during_training_resumes(project, tmp_path):
-    """SIGKILL while SFT trains; the rerun skips finished stages, resumes SFT and finishes with a report."""
+def test_full_run_kill_during_training_resumes(project, tmp_path, artifacts_dir):
+    """SIGKILL while SFT trains; the rerun skips finished stages, resumes SFT and finishes with a report
+    judged by a scripted judge on loopback, which renders in headless Chromium."""
+    with ScriptedServer(judge_script) as judge:
+        _kill_and_resume(project, judge.base_url, artifacts_dir)
+        assert judge.stats.completed > 0
+
+
+def _kill_and_resume(project: Path, judge_url: str, artifacts_dir: Path) -> None:
     doc = yaml.safe_load(project.read_text())
     doc["train"]["sft"]["trl"] = doc["train"]["sft"]["trl"] | {"max_steps": 40, "save_steps": 1}
+    doc["models"] = {"judge": {"backend": "openai", "model": "judge-model", "base_url": judge_url}}
     project.write_text(yaml.safe_dump(doc, allow_unicode=True))
     run = Path(doc["run_dir"])
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
@@ -111,6 +121,8 @@ def test_full_run_kill_during_training_resumes(project, tmp_path):
     html = Path(summary.report).read_text(encoding="utf-8")
     for name in ("base", "sft", "dpo", "prompting", "golden"):
         assert name in html
+    assert "judge." in html and not any("no judge" in n for n in summary.notes)
+    _render_in_browser(Path(summary.report), artifacts_dir / "pipeline-report.png")
 
     res = CliRunner().invoke(app, ["status", str(run)])
     assert res.exit_code == 0 and "done" in res.output
