@@ -14,33 +14,6 @@ from rich.console import Console
 console = Console()
 
 
-def _load_models(path: Path) -> dict:
-    """Role → ModelConfig from a YAML mapping (top level, or under a ``models:`` key as in project.yaml)."""
-    import yaml
-    from pydantic import ValidationError
-
-    from slmforge.errors import ConfigError
-    from slmforge.llm.config import ModelConfig
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read models file: {e}", file=path, fix="check the path and the YAML syntax") from e
-    data = data.get("models", data) if isinstance(data, dict) else data
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping of role → model config", file=path,
-                          fix="write e.g. `judge: {backend: openai, model: gpt-4o-mini}`")
-    out = {}
-    for role, cfg in data.items():
-        try:
-            out[role] = ModelConfig.model_validate(cfg)
-        except ValidationError as e:
-            err = e.errors()[0]
-            raise ConfigError(err["msg"], file=path, field=".".join([role, *map(str, err["loc"])]),
-                              fix="correct the model config") from e
-    return out
-
-
 def eval_command(
     kit: Path = typer.Option(..., "--kit", help="Kit directory (kit.yaml, catalog, golden)."),
     config: Path = typer.Option(..., "--config", "-c", help="Eval config YAML (candidates, heldout, sampling, judge)."),
@@ -55,13 +28,14 @@ def eval_command(
     from slmforge.evaluate import evaluate, load_eval_config
     from slmforge.kit import load_kit
     from slmforge.llm.client import LLMClient
+    from slmforge.llm.config import load_models
     from slmforge.llm.ledger import default_path
 
     lk = load_kit(kit)
     cfg = load_eval_config(config)
     updates = {k: v for k, v in {"max_items": max_items, "heldout": str(heldout) if heldout else None}.items() if v}
     cfg = cfg.model_validate(cfg.model_dump() | updates)
-    client = LLMClient(_load_models(models), ledger=ledger or default_path(), run_id=f"eval:{out.name}",
+    client = LLMClient(load_models(models), ledger=ledger or default_path(), run_id=f"eval:{out.name}",
                        budget_usd=budget)
     try:
         report_dir = evaluate(lk, cfg, client, out)

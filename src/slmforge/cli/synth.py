@@ -36,36 +36,19 @@ DRY_RUN = typer.Option(False, "--dry-run", help="Estimate requests and cost; cal
 def _client(out: Path, models: Path | None, teacher: str | None, base_url: str | None, ledger: Path | None,
             budget: float | None, dry_run: bool, weak: str | None = None, weak_base_url: str | None = None):
     """Build the LLM client from --models and/or the per-role flags (flags override the file)."""
-    import yaml
-    from pydantic import ValidationError
-
     from slmforge.errors import ConfigError
-    from slmforge.llm import LLMClient, ModelConfig
+    from slmforge.llm import LLMClient
+    from slmforge.llm.config import load_models
 
-    roles: dict = {}
-    if models is not None:
-        try:
-            roles = yaml.safe_load(models.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read models file: {e}", file=models, fix="pass a YAML mapping role → model") from e
-        if not isinstance(roles, dict):
-            raise ConfigError("models file must map role names to model configs", file=models,
-                              fix="e.g. `teacher: {backend: openai, model: gpt-4o-mini}`")
+    flags: dict = {}
     if teacher:
-        roles["teacher"] = {"backend": "openai", "model": teacher, "base_url": base_url}
+        flags["teacher"] = {"backend": "openai", "model": teacher, "base_url": base_url}
     if weak:
-        roles["weak"] = ({"backend": "openai", "model": weak, "base_url": weak_base_url} if weak_base_url
+        flags["weak"] = ({"backend": "openai", "model": weak, "base_url": weak_base_url} if weak_base_url
                          else {"backend": "local", "model": weak})
-    if not roles:
+    parsed = load_models(models, flags)
+    if not parsed:
         raise ConfigError("no model given", field="--models", fix="pass --models models.yaml or --teacher-model ID")
-    parsed = {}
-    for role, spec in roles.items():
-        try:
-            parsed[role] = ModelConfig.model_validate(spec)
-        except ValidationError as e:
-            err = e.errors()[0]
-            raise ConfigError(err["msg"], file=models, field=f"{role}." + ".".join(map(str, err["loc"])),
-                              fix="correct the model config") from e
     ledger = ledger or out.resolve().parent / "ledger.sqlite"
     return LLMClient(parsed, ledger=ledger, run_id=out.resolve().parent.name, budget_usd=budget, dry_run=dry_run)
 

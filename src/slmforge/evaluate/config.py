@@ -19,10 +19,8 @@ from itertools import combinations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from slmforge.errors import ConfigError
 from slmforge.kit.schema import StrictModel
 
 
@@ -120,14 +118,6 @@ def load_eval_config(path: str | Path) -> EvalConfig:
     Raises:
         ConfigError: unreadable file, invalid YAML, or a field that does not validate (names the key path).
     """
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read eval config: {e}", file=path, fix="check the path and the YAML syntax") from e
-    try:
-        return EvalConfig.model_validate(data or {})
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(err["msg"], file=path, field=".".join(map(str, err["loc"])) or None,
-                          fix="correct the value; see `slmforge eval --help`") from e
+    from slmforge.config import load_yaml_model
+
+    return load_yaml_model(path, EvalConfig, what="eval config")

@@ -19,6 +19,7 @@ A project config maps role names to model configs::
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -93,3 +94,27 @@ class ModelConfig(StrictModel):
     def label(self) -> str:
         """Short name for logs and the ledger: ``backend:model`` (+ ``@adapter``)."""
         return f"{self.backend}:{self.model}" + (f"@{self.adapter}" if self.adapter else "")
+
+
+def load_models(path: str | Path | None = None, extra: dict[str, dict] | None = None) -> dict[str, ModelConfig]:
+    """Role → :class:`ModelConfig` from a YAML mapping (top level, or under ``models:`` as in a project file).
+
+    Args:
+        path: the YAML file, or None.
+        extra: role → raw config dicts that override the file's roles (from CLI flags).
+
+    Raises:
+        ConfigError: unreadable file, a top level that is not a mapping, or a role that does not validate
+            (names the file and ``role.key``).
+    """
+    from slmforge.config import read_yaml, validate
+
+    data: dict = {}
+    if path is not None:
+        data = read_yaml(path, what="models")
+        data = data.get("models", data)
+        if not isinstance(data, dict):
+            raise ConfigError("expected a mapping of role → model config", file=path,
+                              fix="write e.g. `judge: {backend: openai, model: gpt-4o-mini}`")
+    data = {**data, **(extra or {})}
+    return {role: validate(ModelConfig, spec, file=path, prefix=str(role)) for role, spec in data.items()}

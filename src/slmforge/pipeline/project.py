@@ -33,8 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from slmforge.errors import ConfigError
 from slmforge.evaluate.config import JudgeConfig, Sampling
@@ -131,19 +130,10 @@ def load_project(path: str | Path) -> tuple[ProjectConfig, Path]:
     Raises:
         ConfigError: unreadable file, invalid YAML, or a key that does not validate (names the key path).
     """
+    from slmforge.config import read_yaml, validate
+
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read project file: {e}", file=path, fix="check the path and the YAML syntax") from e
-    if not isinstance(data, dict):
-        raise ConfigError("the project file must be a mapping", file=path, fix="see examples/elemental-equation/project.yaml")
-    try:
-        cfg = ProjectConfig.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(err["msg"], file=path, field=".".join(map(str, err["loc"])) or None,
-                          fix="remove or correct the key" if err["type"] == "extra_forbidden" else "correct the value") from e
+    cfg = validate(ProjectConfig, read_yaml(path, what="project"), file=path)
     if cfg.student.base is None and cfg.student.tiny is None:
         raise ConfigError("the student needs `base` (hub ids / folders) or `tiny`", file=path, field="student",
                           fix="add student.base: [Qwen/Qwen2.5-0.5B-Instruct] or student.tiny: {}")

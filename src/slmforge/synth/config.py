@@ -9,10 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from slmforge.errors import ConfigError
 from slmforge.kit.schema import StrictModel
 
 RuleName = Literal[
@@ -141,20 +139,8 @@ def load_config(path: str | Path | None, model: type[StrictModel], **overrides) 
     Raises:
         ConfigError: unreadable YAML or a field that does not validate (names file, key and fix).
     """
-    data: dict = {}
-    if path is not None:
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read config: {e}", file=path, fix="pass a readable YAML file") from e
-        if not isinstance(data, dict):
-            raise ConfigError("config must be a mapping of keys", file=path, fix=f"see the fields of {model.__name__}")
+    from slmforge.config import read_yaml, validate
+
+    data = read_yaml(path, what=f"{model.__name__} config") if path is not None else {}
     data |= {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise ConfigError(err["msg"], file=path, field=field,
-                          fix="remove or correct the key" if err["type"] == "extra_forbidden" else "correct the value") from e
+    return validate(model, data, file=path)
