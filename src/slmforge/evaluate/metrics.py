@@ -11,7 +11,7 @@
   character n-grams n = 1..6 over the text with whitespace removed; chrP and chrR are the arithmetic
   means of the per-order precisions and recalls, β = 2 (recall weighted twice as much). Character
   n-grams need no word segmentation, so the metric is script-agnostic.
-* :func:`distinct_n` — distinct-n (Li et al. 2016, "A Diversity-Promoting Objective Function for
+* :func:`distinct_n` (from :mod:`slmforge.checks.similarity`, one implementation for filters and metrics) — distinct-n (Li et al. 2016, "A Diversity-Promoting Objective Function for
   Neural Conversation Models"): distinct n-grams / all n-grams over a set of texts.
 * :func:`char_length` — length in user-perceived characters (code points minus combining marks and
   variation selectors), the unit of the kit's ``max_chars``.
@@ -25,6 +25,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+
+from slmforge.checks.similarity import distinct_n  # noqa: F401 - re-exported: the report uses the checks' one
 
 # Han (incl. extension A and compatibility), kana, hangul syllables and jamo.
 _CJK = r"\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
@@ -134,20 +136,3 @@ def chrf(candidate: str, reference: str, *, max_n: int = 6, beta: float = 2.0) -
     return 100 * (1 + beta**2) * p * r / (beta**2 * p + r)
 
 
-def distinct_n(texts: Sequence[str], n: int) -> float:
-    """distinct-n (Li et al. 2016): number of distinct token n-grams over all n-grams in ``texts``.
-
-    Args:
-        texts: the outputs of one candidate (a corpus-level measure).
-        n: n-gram order (1 and 2 are customary).
-
-    Returns:
-        ratio in [0, 1]; 0 when the texts hold no n-gram.
-    """
-    total, seen = 0, set()
-    for text in texts:
-        toks = tokenize(text)
-        grams = [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
-        total += len(grams)
-        seen.update(grams)
-    return len(seen) / total if total else 0.0
