@@ -17,6 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
 
@@ -38,7 +40,7 @@ def file_hash(path: str | Path) -> str:
 
 def settings_hash(settings: Any) -> str:
     """sha256 (hex, 16 chars) of settings as canonical JSON (sorted keys; pydantic models dumped)."""
-    if hasattr(settings, "model_dump"):  # pydantic model
+    if isinstance(settings, BaseModel):
         settings = settings.model_dump(mode="json")
     blob = json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -109,7 +111,7 @@ def write_stage(
     """
     stage_dir = Path(stage_dir)
     stage_dir.mkdir(parents=True, exist_ok=True)
-    if hasattr(settings, "model_dump"):
+    if isinstance(settings, BaseModel):
         settings = settings.model_dump(mode="json")
     manifest.settings_hash = settings_hash(settings)
     for rel in outputs or []:

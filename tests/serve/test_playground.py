@@ -32,7 +32,6 @@ def browser():
 def test_playground_generates_drafts_with_badges(server, browser, artifacts_dir):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     wait = WebDriverWait(browser, 90, ignored_exceptions=())

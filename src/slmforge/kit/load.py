@@ -98,7 +98,7 @@ def parse_kit_yaml(path: Path) -> Kit:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)  # yaml errors carry the mark only sometimes
+        mark = e.problem_mark if isinstance(e, yaml.MarkedYAMLError) else None
         raise KitError(
             f"invalid YAML: {e}", file=path, line=mark.line + 1 if mark else None, fix="fix the YAML syntax"
         ) from e
@@ -122,7 +122,7 @@ def _coerce(spec: FieldSpec, raw: Any, *, file: Path, line: int) -> Any:
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         if spec.required:
             raise KitError("empty value of a required field", file=file, line=line, field=spec.name,
-                           fix=f"fill it in or declare the field `required: false` in kit.yaml")
+                           fix="fill it in or declare the field `required: false` in kit.yaml")
         return [] if spec.type == "list" else None
     try:
         if spec.type == "list":

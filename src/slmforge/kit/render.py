@@ -46,9 +46,9 @@ def check_templates(kit: Kit, file: Path) -> None:
         KitError: names ``tasks[i].student_template`` / ``teacher_template`` and the Jinja2 message.
     """
     for i, task in enumerate(kit.tasks):
-        for name in ("student_template", "teacher_template"):
+        for name, source in (("student_template", task.student_template), ("teacher_template", task.teacher_template)):
             try:
-                _compile(getattr(task, name))
+                _compile(source)
             except jinja2.TemplateSyntaxError as e:
                 raise KitError(f"template syntax error: {e.message} (template line {e.lineno})", file=file,
                                field=f"tasks[{i}].{name}", fix="fix the Jinja2 template") from e

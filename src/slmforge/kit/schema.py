@@ -58,8 +58,10 @@ class Constraints(StrictModel):
 
     @model_validator(mode="after")
     def _ranges(self) -> Constraints:
-        for lo, hi in (("min_chars", "max_chars"), ("min_lines", "max_lines"), ("hashtags_min", "hashtags_max")):
-            a, b = getattr(self, lo), getattr(self, hi)
+        ranges = (("min_chars", self.min_chars, "max_chars", self.max_chars),
+                  ("min_lines", self.min_lines, "max_lines", self.max_lines),
+                  ("hashtags_min", self.hashtags_min, "hashtags_max", self.hashtags_max))
+        for lo, a, hi, b in ranges:
             if a is not None and b is not None and a > b:
                 raise ValueError(f"{lo} ({a}) must be <= {hi} ({b})")
         return self
