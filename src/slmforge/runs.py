@@ -103,8 +103,12 @@ def write_stage(
     settings: Any,
     *,
     outputs: list[str] | None = None,
+    status: str = "done",
 ) -> Path:
     """Finish a stage: hash ``outputs`` (paths relative to ``stage_dir``), write config.json and manifest.json.
+
+    ``status`` is ``done`` unless the stage ended without its result (``failed`` / ``cancelled``, e.g. a
+    hosted fine-tuning job); only ``done`` counts as up to date.
 
     Returns:
         path of the written manifest.
@@ -117,7 +121,7 @@ def write_stage(
     for rel in outputs or []:
         manifest.outputs[rel] = file_hash(stage_dir / rel)
     manifest.finished = time.time()
-    manifest.status = "done"
+    manifest.status = status
     (stage_dir / CONFIG).write_text(json.dumps(settings, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     path = stage_dir / MANIFEST
     data = asdict(manifest) | {"duration_s": round(manifest.duration_s, 3)}

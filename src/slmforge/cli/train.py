@@ -135,7 +135,8 @@ def hosted(
         job_id = h.submit(cfg, client, files)
         console.print(f"created job [bold]{job_id}[/] (resume following with --follow {job_id})")
     job = h.follow(cfg, client, job_id, on_event=lambda e: console.print(f"  [{e.level}] {e.message}"))
-    console.print(f"[green]{job.status}[/]: {job.fine_tuned_model or ''}")
+    colour = "green" if job.status == "succeeded" else "red"
+    console.print(f"[{colour}]{job.status}[/]: {job.fine_tuned_model or ''}")
 
 
 def merge(

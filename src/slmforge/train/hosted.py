@@ -15,7 +15,6 @@ down self-serve fine-tuning: no new jobs for organisations without prior use sin
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -172,7 +171,7 @@ def follow(cfg: HostedConfig, client, job_id: str, *, on_event: Callable[[object
         manifest.inputs["train"] = file_hash(cfg.train)
     settings = cfg.model_dump() | {"job_id": job.id, "fine_tuned_model": job.fine_tuned_model, "status": job.status,
                                    "error": error}
-    _record(out, manifest, settings, status="done" if job.status == "succeeded" else job.status)
+    write_stage(out, manifest, settings, status="done" if job.status == "succeeded" else job.status)
     if job.status == "failed":
         raise HostedJobFailed(f"fine-tuning job {job.id} failed: {error or 'no error message'}")
     return job
@@ -184,19 +183,6 @@ def _error_text(job) -> str | None:
     if not err or not (err.message or err.code):
         return None
     return (err.message or "no error message") + (f" ({err.code})" if err.code else "")
-
-
-def _record(out: Path, manifest: Manifest, settings: dict, *, status: str) -> None:
-    """``write_stage`` and then set the manifest's status (``done`` / ``failed`` / ``cancelled``).
-
-    ``write_stage`` marks every stage it closes as ``done``; a failed or cancelled job must not look
-    finished to ``slmforge.runs.is_up_to_date``, so the status written there is replaced.
-    """
-    path = write_stage(out, manifest, settings)
-    if status != manifest.status:
-        manifest.status = status
-        data = json.loads(path.read_text(encoding="utf-8")) | {"status": status}
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def cancel(cfg: HostedConfig, client, job_id: str):
