@@ -20,12 +20,11 @@ from slmforge.data.formats import (
     PREFERENCE_FORMATS,
     SHAREGPT_FROM,
     Row,
-    detect_format,
-    parse_row,
+    read_parsed,
     resolve_format,
     text_of,
 )
-from slmforge.data.io import is_parquet, read_rows, write_jsonl, write_parquet
+from slmforge.data.io import is_parquet, write_jsonl, write_parquet
 from slmforge.errors import DataError
 
 OPENAI_MESSAGE_KEYS = MESSAGE_KEYS
@@ -204,18 +203,11 @@ def convert_file(src: str | Path, dst: str | Path, *, to: str, source_format: st
     target = resolve_format(to)
     if src.resolve() == dst.resolve():
         raise DataError("output would overwrite the input", file=dst, fix="write to another path")
-    fmt = resolve_format(source_format) if source_format else None
     out: list[dict[str, Any]] = []
     report: ConvertReport | None = None
-    for line, obj in read_rows(src):
-        if fmt is None:
-            fmt = detect_format(obj)
-            if fmt is None:
-                raise DataError("row matches no supported format", file=src, line=line,
-                                fix="pass --from FORMAT, or run `slmforge data validate` on the file")
+    for line, fmt, row in read_parsed(src, source_format):
         if report is None:
             report = ConvertReport(str(src), str(dst), fmt, target)
-        row = parse_row(obj, fmt, file=src, line=line)
         if system:
             _with_system(row, system)
             report.system_injected += 1

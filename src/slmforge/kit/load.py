@@ -118,11 +118,19 @@ def parse_kit_yaml(path: Path) -> Kit:
         raise KitError(msg + more, file=path, line=_yaml_line(text, loc), field=_format_loc(loc) or None, fix=fix) from e
 
 
-def _coerce(spec: FieldSpec, raw: Any, *, file: Path, line: int) -> Any:
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+def coerce_value(spec: FieldSpec, raw: Any) -> Any:
+    """One subject field's raw value (CSV cell, JSON value, form input) typed by its :class:`FieldSpec`.
+
+    ``list`` fields split strings on ``spec.separator`` (at most ``spec.maxsplit`` times) and strip items;
+    an empty optional value is ``[]`` for lists and ``None`` otherwise. Used by the catalog loader and by
+    the serving API's ``/v1/copy``, so a subject is typed the same way everywhere.
+
+    Raises:
+        ValueError: an empty value of a required field, or a value that is not of ``spec.type``.
+    """
+    if raw is None or raw == [] or (isinstance(raw, str) and raw.strip() == ""):
         if spec.required:
-            raise KitError("empty value of a required field", file=file, line=line, field=spec.name,
-                           fix="fill it in or declare the field `required: false` in kit.yaml")
+            raise ValueError("empty value of a required field")
         return [] if spec.type == "list" else None
     try:
         if spec.type == "list":
@@ -133,9 +141,16 @@ def _coerce(spec: FieldSpec, raw: Any, *, file: Path, line: int) -> Any:
         if spec.type == "float":
             return float(raw)
         return str(raw).strip()
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"cannot read {raw!r} as {spec.type}") from e
+
+
+def _coerce(spec: FieldSpec, raw: Any, *, file: Path, line: int) -> Any:
+    try:
+        return coerce_value(spec, raw)
     except ValueError as e:
-        raise KitError(f"cannot read {raw!r} as {spec.type}", file=file, line=line, field=spec.name,
-                       fix=f"write a {spec.type} or change the field's type in kit.yaml") from e
+        raise KitError(str(e), file=file, line=line, field=spec.name,
+                       fix=f"write a {spec.type} value, or change the field's declaration (type, required) in kit.yaml") from e
 
 
 def load_catalog(catalog: Catalog, path: Path) -> dict[str, Subject]:

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from slmforge.kit.load import LoadedKit
+from slmforge.kit.load import LoadedKit, coerce_value
 from slmforge.kit.render import render_student_prompt, system_prompt
 from slmforge.kit.schema import FieldSpec, Task
 from slmforge.serve.engine import SamplingParams
@@ -45,22 +45,10 @@ class CopyInputError(ValueError):
 
 
 def _coerce(spec: FieldSpec, raw: Any) -> Any:
-    if raw is None or raw == "" or raw == []:
-        if spec.required:
-            raise CopyInputError(f"subject field {spec.name!r} is required", f"subject.{spec.name}")
-        return [] if spec.type == "list" else None
     try:
-        if spec.type == "list":
-            items = raw if isinstance(raw, list) else str(raw).split(spec.separator)
-            return [str(x).strip() for x in items if str(x).strip()]
-        if spec.type == "int":
-            return int(raw)
-        if spec.type == "float":
-            return float(raw)
-        return str(raw).strip()
-    except (TypeError, ValueError) as e:
-        raise CopyInputError(f"subject field {spec.name!r}: cannot read {raw!r} as {spec.type}",
-                             f"subject.{spec.name}") from e
+        return coerce_value(spec, raw)
+    except ValueError as e:
+        raise CopyInputError(f"subject field {spec.name!r}: {e}", f"subject.{spec.name}") from e
 
 
 def resolve_subject(lk: LoadedKit, req: CopyRequest) -> dict[str, Any]:
