@@ -166,11 +166,8 @@ class LLMClient:
             BudgetExceeded: the call could take the spend over ``budget_usd``.
             ConfigError: ``role`` is not configured.
         """
-        if role not in self.models:
-            raise ConfigError(f"no model configured for role {role!r} (have: {', '.join(self.models) or 'none'})",
-                              field=f"models.{role}", fix=f"add a `{role}:` entry under models in the project config")
-        first = self.models[role]
-        chain = [first, *first.fallback]
+        chain = self._chain(role)
+        first = chain[0]
         result: ChatResult | None = None
         for i, cfg in enumerate(chain):
             if cfg.label() in self._down:
@@ -202,11 +199,17 @@ class LLMClient:
         with Progress(*columns, transient=True, disable=not progress or len(batch) < 2) as bar:
             task = bar.add_task(f"{stage}/{role}", total=len(batch), spend="")
 
+            # Requests are prepared (hashed, looked up in the ledger) just before a slot frees up,
+            # not all at once: otherwise preparing a large batch stalls the event loop before the
+            # first replies are read, and the replies of the first wave wait behind it.
+            window = asyncio.Semaphore(2 * max(cfg.max_concurrency for cfg in self._chain(role)))
+
             async def one(i: int, messages: list[dict]) -> None:
-                try:
-                    results[i] = await self.achat(role, messages, stage=stage, schema=schema, **params)
-                finally:
-                    bar.update(task, advance=1, spend=f"${self.spent_usd:.4f}")
+                async with window:
+                    try:
+                        results[i] = await self.achat(role, messages, stage=stage, schema=schema, **params)
+                    finally:
+                        bar.update(task, advance=1, spend=f"${self.spent_usd:.4f}")
 
             outcomes = await asyncio.gather(*(one(i, m) for i, m in enumerate(batch)), return_exceptions=True)
         for outcome in outcomes:
@@ -243,6 +246,14 @@ class LLMClient:
         self.ledger.close()
 
     # ---- internals -------------------------------------------------------------------------
+    def _chain(self, role: str) -> list[ModelConfig]:
+        """The role's model followed by its fallbacks; ConfigError when the role is not configured."""
+        if role not in self.models:
+            raise ConfigError(f"no model configured for role {role!r} (have: {', '.join(self.models) or 'none'})",
+                              field=f"models.{role}", fix=f"add a `{role}:` entry under models in the project config")
+        first = self.models[role]
+        return [first, *first.fallback]
+
     def _state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         if loop not in self._loops:

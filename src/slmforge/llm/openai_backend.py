@@ -77,8 +77,46 @@ def retry_after_s(err: Exception) -> float | None:
     return None
 
 
+class MalformedReply(ValueError):
+    """A 200 response whose body is not a chat completion (not JSON, or fields missing)."""
+
+
+def parse_completion(body: bytes, *, attempts: int) -> Reply:
+    """The first choice of a ``chat.completion`` JSON body (OpenAI API reference, "The chat completion object").
+
+    Args:
+        body: the raw response body.
+        attempts: HTTP attempts it took (recorded in the reply).
+
+    Returns:
+        The first choice's text and finish reason, usage (prompt / cached / completion tokens; 0 when
+        the endpoint sends no usage) and the token logprobs when the request asked for them.
+
+    Raises:
+        MalformedReply: the body is not JSON, or has no ``choices[0].message``.
+    """
+    try:
+        data = json.loads(body)
+        choice = data["choices"][0]
+        message = choice["message"]
+        usage = data.get("usage") or {}
+        details = usage.get("prompt_tokens_details") or {}
+        logprobs = (choice.get("logprobs") or {}).get("content") or None
+        return Reply(text=message.get("content") or "", finish_reason=choice.get("finish_reason"),
+                     prompt_tokens=usage.get("prompt_tokens") or 0, cached_tokens=details.get("cached_tokens") or 0,
+                     completion_tokens=usage.get("completion_tokens") or 0, attempts=attempts, logprobs=logprobs)
+    except json.JSONDecodeError as e:
+        raise MalformedReply(f"malformed response body ({e.msg})") from None
+    except KeyError as e:
+        raise MalformedReply(f"response is not a chat completion (no field {e})") from None
+    except IndexError:
+        raise MalformedReply("response is not a chat completion (empty `choices`)") from None
+    except (TypeError, AttributeError) as e:
+        raise MalformedReply(f"response is not a chat completion ({e})") from None
+
+
 def _retryable(err: Exception) -> bool:
-    if isinstance(err, (openai.APIConnectionError, json.JSONDecodeError, openai.APIResponseValidationError)):
+    if isinstance(err, (openai.APIConnectionError, MalformedReply, openai.APIResponseValidationError)):
         return True  # APITimeoutError is an APIConnectionError
     if isinstance(err, openai.APIStatusError):
         return err.status_code in (408, 409, 429) or err.status_code >= 500
@@ -88,8 +126,8 @@ def _retryable(err: Exception) -> bool:
 def _describe(err: Exception) -> str:
     if isinstance(err, openai.APIStatusError):
         return f"HTTP {err.status_code}: {err.message}"
-    if isinstance(err, json.JSONDecodeError):
-        return f"malformed response body ({err.msg})"
+    if isinstance(err, MalformedReply):
+        return str(err)
     return f"{type(err).__name__}: {err}"
 
 
@@ -130,7 +168,7 @@ class OpenAIBackend:
 
         Args:
             messages: OpenAI chat messages.
-            params: keyword arguments of ``chat.completions.create`` (model, temperature, …).
+            params: the other fields of the request body (model, temperature, max_tokens, …).
 
         Returns:
             The first choice's text, its finish reason, usage (tokens) and attempts made.
@@ -145,24 +183,19 @@ class OpenAIBackend:
                 log.debug("retry %d of %s in %.2fs after %s", attempt, self.cfg.model, delay, _describe(last))
                 await asyncio.sleep(delay)
             try:
-                resp = await self.client.chat.completions.create(messages=messages, **params)
-            except (openai.APIError, json.JSONDecodeError) as err:
+                # The SDK's documented path for raw requests (openai-python README, "Making custom/
+                # undocumented requests"): same client, auth, timeout and error mapping as
+                # ``chat.completions.create``, without its per-request pydantic transform of the params
+                # and model construction of the reply, which cost ~0.6 ms of CPU per request.
+                resp = await self.client.post("/chat/completions", body={"messages": messages, **params},
+                                              cast_to=httpx2.Response)
+                return parse_completion(resp.content, attempts=attempt + 1)
+            except (openai.APIError, MalformedReply) as err:
                 last = err
                 if isinstance(err, (openai.NotFoundError, openai.AuthenticationError, openai.PermissionDeniedError)):
                     raise CallFailed(_describe(err), attempts=attempt + 1, down=True) from None
                 if not _retryable(err):
                     raise CallFailed(_describe(err), attempts=attempt + 1) from None
-                continue
-            usage = resp.usage
-            cached = 0
-            if usage is not None and usage.prompt_tokens_details is not None:
-                cached = usage.prompt_tokens_details.cached_tokens or 0
-            choice = resp.choices[0]
-            return Reply(text=choice.message.content or "", finish_reason=choice.finish_reason,
-                         prompt_tokens=usage.prompt_tokens if usage else 0, cached_tokens=cached,
-                         completion_tokens=usage.completion_tokens if usage else 0, attempts=attempt + 1,
-                         logprobs=[t.model_dump() for t in choice.logprobs.content]
-                         if choice.logprobs is not None and choice.logprobs.content else None)
         unreachable = isinstance(last, openai.APIConnectionError) and not isinstance(last, openai.APITimeoutError)
         raise CallFailed(f"gave up after {self.cfg.max_retries + 1} attempts; last error {_describe(last)}",
                          attempts=self.cfg.max_retries + 1, unavailable=True, down=unreachable)
