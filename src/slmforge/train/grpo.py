@@ -7,7 +7,9 @@ Run it::
 Prompts come from the SFT set (the messages before the assistant answer). Rewards are the kit's checks
 (``slmforge.checks.reward_functions``, one function per weighted check) plus, optionally, a trained
 reward model's score squashed to [0, 1] with a sigmoid. TRL logs ``rewards/<name>/mean`` per step,
-which lands in ``metrics.jsonl`` and the plot.
+which lands in ``metrics.jsonl`` and the plot, and (``log_completions``, on by default here) every
+completion with its rewards to ``checkpoints/completions/completions_<step>.parquet``; read them back
+with :func:`completion_rewards`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from slmforge.errors import ConfigError
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_sft_rows
 from slmforge.train.models import load_base, lora_config
-from slmforge.train.runner import MetricsCallback, finish, fit, start_run, trl_args
+from slmforge.train.runner import CHECKPOINTS, MetricsCallback, finish, fit, start_run, trl_args
 
 log = logging.getLogger(__name__)
 GRPO_DEFAULTS = {"learning_rate": 1e-5, "num_train_epochs": 1, "num_generations": 4, "max_completion_length": 128,
                  "per_device_train_batch_size": 4, "temperature": 1.0, "eval_strategy": "no",
-                 "save_strategy": "steps", "save_steps": 50}
+                 "save_strategy": "steps", "save_steps": 50, "log_completions": True, "num_completions_to_print": 0}
+COMPLETIONS = "completions"
+"""Folder (under the run's ``checkpoints/``) where TRL writes one parquet file of completions per logged step."""
 
 
 def reward_model_reward(rm_dir: str | Path, weight: float = 1.0):
@@ -45,6 +49,39 @@ def reward_model_reward(rm_dir: str | Path, weight: float = 1.0):
         return [weight / (1 + math.exp(-s)) for s in scores]
 
     return reward_model
+
+
+def completion_rewards(run_dir: str | Path) -> list[dict]:
+    """Every logged completion of a GRPO run with its rewards, in step order.
+
+    Reads the parquet files TRL's ``GRPOTrainer`` writes when ``log_completions`` is on
+    (``run_dir/checkpoints/completions/completions_<step>.parquet``; TRL keeps the last
+    ``generation_batch_size`` completions per logged step, i.e. every completion when ``logging_steps`` is 1).
+
+    Args:
+        run_dir: the run dir of :func:`train_grpo`.
+
+    Returns:
+        one dict per completion: ``step`` (int), ``prompt`` (the user messages' text, str), ``completion``
+        (str), ``rewards`` (reward function name → value as the function returned it, before TRL's group
+        normalisation; every column other than step / prompt / completion / advantage is taken as one) and
+        ``reward`` (their sum: TRL's ``reward`` unless ``GRPOConfig.reward_weights`` is set); an empty list
+        when the run logged no completions.
+    """
+    import pyarrow.parquet as pq
+
+    from slmforge.checks.rewards import completion_text
+
+    rows = []
+    for path in sorted((Path(run_dir) / CHECKPOINTS / COMPLETIONS).glob("completions_*.parquet")):
+        for r in pq.read_table(path).to_pylist():
+            names = [k for k in r if k not in ("step", "prompt", "completion", "advantage")]
+            prompt = r["prompt"]
+            user = prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt if m["role"] == "user")
+            rewards = {k: float(r[k]) for k in names}
+            rows.append({"step": int(r["step"]), "prompt": user, "completion": completion_text(r["completion"]),
+                         "rewards": rewards, "reward": sum(rewards.values())})
+    return sorted(rows, key=lambda r: r["step"])
 
 
 def _rows_with_context(rows: list[dict], kit_path: str) -> list[dict]:
