@@ -115,7 +115,7 @@ def parse_completion(body: bytes, *, attempts: int) -> Reply:
 
 
 def _retryable(err: Exception) -> bool:
-    if isinstance(err, (openai.APIConnectionError, MalformedReply, openai.APIResponseValidationError)):
+    if isinstance(err, (openai.APIConnectionError, MalformedReply)):
         return True  # APITimeoutError is an APIConnectionError
     if isinstance(err, openai.APIStatusError):
         return err.status_code in (408, 409, 429) or err.status_code >= 500

@@ -43,15 +43,20 @@ def _nonempty(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > 0
 
 
+def _fit(ctx: Context, method: str, d: Path, resume: bool, base: list[str], split_dir: Path,
+         section: TrainStage, train) -> StageResult:
+    """Train ``method`` on ``split_dir``'s train side (held-out side when non-empty); report its manifest."""
+    test = split_dir / "test.jsonl"
+    train(_train_config(ctx, method, d, base, split_dir / "train.jsonl", test if _nonempty(test) else None, section),
+          resume=resume)
+    return _from_manifest(d, [_result(d)])
+
+
 def stage_sft(ctx: Context, d: Path, resume: bool) -> StageResult:
     """SFT with LoRA on the split's train side, eval loss on its test side."""
     from slmforge.train.sft import train_sft
 
-    test = ctx.dir("split") / "test.jsonl"
-    cfg = _train_config(ctx, "sft", d, ctx.student(), ctx.dir("split") / "train.jsonl",
-                        test if _nonempty(test) else None, ctx.cfg.train.sft)
-    train_sft(cfg, resume=resume)
-    return _from_manifest(d, [_result(d)])
+    return _fit(ctx, "sft", d, resume, ctx.student(), ctx.dir("split"), ctx.cfg.train.sft, train_sft)
 
 
 def stage_merge(ctx: Context, d: Path, resume: bool) -> StageResult:
@@ -72,22 +77,15 @@ def stage_dpo(ctx: Context, d: Path, resume: bool) -> StageResult:
     """DPO with LoRA on top of the merged SFT model (reference = adapter disabled)."""
     from slmforge.train.dpo import train_dpo
 
-    test = ctx.dir("prefs") / "test.jsonl"
-    cfg = _train_config(ctx, "dpo", d, [str(ctx.dir("merge") / "model")], ctx.dir("prefs") / "train.jsonl",
-                        test if _nonempty(test) else None, ctx.cfg.train.dpo)
-    train_dpo(cfg, resume=resume)
-    return _from_manifest(d, [_result(d)])
+    return _fit(ctx, "dpo", d, resume, [str(ctx.dir("merge") / "model")], ctx.dir("prefs"), ctx.cfg.train.dpo,
+                train_dpo)
 
 
 def stage_rm(ctx: Context, d: Path, resume: bool) -> StageResult:
     """Reward model (sequence classifier, one label) on the preference pairs; held-out accuracy per strategy."""
     from slmforge.train.rm import train_rm
 
-    test = ctx.dir("prefs") / "test.jsonl"
-    cfg = _train_config(ctx, "rm", d, ctx.student(), ctx.dir("prefs") / "train.jsonl",
-                        test if _nonempty(test) else None, ctx.cfg.train.rm)
-    train_rm(cfg, resume=resume)
-    return _from_manifest(d, [_result(d)])
+    return _fit(ctx, "rm", d, resume, ctx.student(), ctx.dir("prefs"), ctx.cfg.train.rm, train_rm)
 
 
 def stage_grpo(ctx: Context, d: Path, resume: bool) -> StageResult:
