@@ -1,10 +1,11 @@
-"""parse_completion: what the openai backend reads from a chat.completion body."""
+"""The openai backend: what it reads from a chat.completion body, and how it paces request starts."""
 
+import asyncio
 import json
 
 import pytest
 
-from slmforge.llm.openai_backend import MalformedReply, parse_completion
+from slmforge.llm.openai_backend import LaunchPacer, MalformedReply, parse_completion
 
 
 def _body(**over) -> bytes:
@@ -44,3 +45,36 @@ def test_missing_usage_and_null_content_read_as_zero_and_empty():
 def test_bodies_that_are_not_chat_completions_raise_malformed_reply(raw, reason):
     with pytest.raises(MalformedReply, match=reason):
         parse_completion(raw, attempts=1)
+
+
+def test_launch_pacer_starts_one_request_per_loop_iteration_in_arrival_order():
+    async def run() -> tuple[list[tuple[int, int]], bool]:
+        pacer, iteration, started = LaunchPacer(), [0], []
+        loop = asyncio.get_running_loop()
+
+        def tick() -> None:  # counts event-loop iterations: one call per iteration
+            iteration[0] += 1
+            loop.call_soon(tick)
+
+        loop.call_soon(tick)
+
+        async def request(i: int) -> None:
+            await pacer.wait()
+            started.append((i, iteration[0]))
+
+        tasks = [asyncio.create_task(request(i)) for i in range(8)]
+        await asyncio.sleep(0)  # every task is now waiting (or has started)
+        tasks[3].cancel()  # a cancelled waiter must not hold up the others
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        before = iteration[0]
+        await pacer.wait()  # idle again: starts in the same iteration
+        return started, iteration[0] == before
+
+    started, free = asyncio.run(run())
+    assert [i for i, _ in started] == [0, 1, 2, 4, 5, 6, 7]  # FIFO, the cancelled one skipped
+    iterations = [it for _, it in started]
+    assert all(b > a for a, b in zip(iterations, iterations[1:]))  # never two starts in one iteration
+    assert iterations[-1] - iterations[0] <= 2 * len(started)  # and no idle iterations piling up
+    assert free  # back to idle: the next request starts at once

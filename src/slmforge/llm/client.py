@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from slmforge.errors import BudgetExceeded, ConfigError
-from slmforge.llm.config import ModelConfig
+from slmforge.llm.config import ModelConfig, Price
 from slmforge.llm.ledger import Ledger
 from slmforge.llm.localbatch import LocalBatcher, LocalModels
 from slmforge.llm.openai_backend import CallFailed, OpenAIBackend, Reply
@@ -138,6 +138,7 @@ class LLMClient:
         self._down: dict[str, str] = {}
         self._unpriced_warned: set[str] = set()
         self._limiters: dict[str, RateLimiter] = {}
+        self._prices: dict[str, Price | None] = {}  # model label -> price, read once per client
         self._locals = LocalModels()
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
 
@@ -321,7 +322,9 @@ class LLMClient:
                               request_id=h, from_cache=True, finish_reason="stop", fallback_from=fallback_from,
                               logprobs=json.loads(row["logprobs"]) if row["logprobs"] else None), False
 
-        price = price_for(cfg)
+        if cfg.label() not in self._prices:
+            self._prices[cfg.label()] = price_for(cfg)
+        price = self._prices[cfg.label()]
         est_prompt = estimate_prompt_tokens(sent)
         est_completion = params.get("max_tokens") or DEFAULT_COMPLETION_ESTIMATE
         estimate = cost_usd(price, est_prompt, 0, est_completion)
