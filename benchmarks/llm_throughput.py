@@ -11,8 +11,10 @@ Every request goes through the full client path: hashing, ledger lookup, call, l
 
 Each of ``--rounds`` rounds also times the bare SDK (``AsyncOpenAI.chat.completions.create`` under
 an ``asyncio.Semaphore``, no ledger, no retries) on the same number of requests, so the report
-separates what the machine allows (client and server share its cores) from what the client adds;
-medians over the rounds are reported, since a 1.6 s run on a shared 2-core machine is noisy.
+separates what the machine allows (client and server share its cores) from what the client adds,
+and the client with its launch pacing switched off (``LaunchPacer.wait`` a no-op: the ablation of
+:class:`slmforge.llm.openai_backend.LaunchPacer`). Medians over the rounds are reported, since a
+1.6 s run on a shared 2-core machine is noisy.
 """
 
 from __future__ import annotations
@@ -35,7 +37,23 @@ def _serve(latency: float, port_queue: mp.Queue, stop: mp.Event) -> None:
         stop.wait()
 
 
-async def _run(client, batch: list[list[dict]], *, sequential: bool) -> tuple[float, float]:
+async def _no_pacing(self) -> None:
+    return None
+
+
+async def _run(client, batch: list[list[dict]], *, sequential: bool, pacing: bool = True) -> tuple[float, float]:
+    from slmforge.llm.openai_backend import LaunchPacer
+
+    paced = LaunchPacer.wait
+    if not pacing:
+        LaunchPacer.wait = _no_pacing
+    try:
+        return await _timed(client, batch, sequential=sequential)
+    finally:
+        LaunchPacer.wait = paced
+
+
+async def _timed(client, batch: list[list[dict]], *, sequential: bool) -> tuple[float, float]:
     start, cpu = time.perf_counter(), time.process_time()
     if sequential:
         for messages in batch:
@@ -82,6 +100,7 @@ def main() -> None:
     server.start()
     base_url = f"http://127.0.0.1:{ports.get(timeout=60)}/v1"
     ours: list[tuple[float, float]] = []
+    unpaced: list[tuple[float, float]] = []
     bare: list[tuple[float, float]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -101,6 +120,8 @@ def main() -> None:
                 ours.append(asyncio.run(_run(client(args.concurrency, f"concurrent-{r}"),
                                              batch(args.requests, f"con{r}"), sequential=False)))
                 bare.append(asyncio.run(_run_sdk(base_url, batch(args.requests, f"sdk{r}"), args.concurrency)))
+                unpaced.append(asyncio.run(_run(client(args.concurrency, f"unpaced-{r}"),
+                                                batch(args.requests, f"unp{r}"), sequential=False, pacing=False)))
     finally:
         stop.set()
         server.join(timeout=10)
@@ -108,6 +129,7 @@ def main() -> None:
     seq_rate = args.sequential / seq_s
     rate = statistics.median(args.requests / s for s, _ in ours)
     sdk_rate = statistics.median(args.requests / s for s, _ in bare)
+    unpaced_rate = statistics.median(args.requests / s for s, _ in unpaced)
     cpu_ms = statistics.median(1000 * c / args.requests for _, c in ours)
     sdk_cpu_ms = statistics.median(1000 * c / args.requests for _, c in bare)
     print(f"sequential : {args.sequential} requests in {seq_s:.2f} s = {seq_rate:.1f} req/s")
@@ -116,6 +138,8 @@ def main() -> None:
           + ", ".join(f"{args.requests / s / ceiling:.3f}" for s, _ in ours))
     print(f"bare SDK   : median {sdk_rate:.1f} req/s = {sdk_rate / ceiling:.3f} of the ceiling; rounds: "
           + ", ".join(f"{args.requests / s / ceiling:.3f}" for s, _ in bare))
+    print(f"no pacing  : median {unpaced_rate:.1f} req/s = {unpaced_rate / ceiling:.3f} of the ceiling; rounds: "
+          + ", ".join(f"{args.requests / s / ceiling:.3f}" for s, _ in unpaced))
     print(f"client CPU per request: {cpu_ms:.2f} ms (bare SDK {sdk_cpu_ms:.2f} ms; the ceiling needs "
           f"< {1000 / ceiling:.2f} ms on one event loop; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"client / bare SDK throughput: {rate / sdk_rate:.3f}")
