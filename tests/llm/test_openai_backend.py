@@ -1,6 +1,7 @@
 """The openai backend: what it reads from a chat.completion body, and how it paces request starts."""
 
 import asyncio
+import itertools
 import json
 
 import pytest
@@ -75,6 +76,6 @@ def test_launch_pacer_starts_one_request_per_loop_iteration_in_arrival_order():
     started, free = asyncio.run(run())
     assert [i for i, _ in started] == [0, 1, 2, 4, 5, 6, 7]  # FIFO, the cancelled one skipped
     iterations = [it for _, it in started]
-    assert all(b > a for a, b in zip(iterations, iterations[1:]))  # never two starts in one iteration
+    assert all(b > a for a, b in itertools.pairwise(iterations))  # never two starts in one iteration
     assert iterations[-1] - iterations[0] <= 2 * len(started)  # and no idle iterations piling up
     assert free  # back to idle: the next request starts at once
