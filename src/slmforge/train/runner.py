@@ -10,6 +10,7 @@ Layout of a run dir::
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -88,11 +89,28 @@ def check_kept(manifest: Manifest, dataset, n_rows: int, *, split: str, too_long
 
 
 def last_checkpoint(out: Path) -> str | None:
-    """Path of the newest ``checkpoint-N`` folder of the run, or None."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """Path of the newest *complete* ``checkpoint-N`` folder of the run, or None.
 
+    ``Trainer._save_checkpoint`` writes ``trainer_state.json`` last (after the weights, optimizer,
+    scheduler and RNG states), so a folder whose ``trainer_state.json`` is missing or does not parse
+    was cut off mid-save (a kill during the save) and cannot be resumed from; it is skipped with a
+    warning and the one before it is used. ``transformers.trainer_utils.get_last_checkpoint`` picks
+    the highest step whatever its state.
+    """
     ckpt = out / CHECKPOINTS
-    return get_last_checkpoint(str(ckpt)) if ckpt.is_dir() else None
+    if not ckpt.is_dir():
+        return None
+    found = [(int(p.name.split("-", 1)[1]), p) for p in ckpt.iterdir()
+             if p.is_dir() and p.name.startswith("checkpoint-") and p.name.split("-", 1)[1].isdigit()]
+    for _, folder in sorted(found, reverse=True):
+        try:
+            json.loads((folder / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("skipping %s: incomplete checkpoint (no readable trainer_state.json; cut off mid-save)",
+                        folder)
+            continue
+        return str(folder)
+    return None
 
 
 def fit(trainer, out: Path, *, resume: bool) -> None:
