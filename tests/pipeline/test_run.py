@@ -99,8 +99,10 @@ def _kill_and_resume(project: Path, judge_url: str, artifacts_dir: Path) -> None
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     ckpts = run / "sft" / "checkpoints"
+    # kill as soon as the second checkpoint folder appears: most likely while it is being written, so
+    # the resume has to skip a checkpoint cut off mid-save (train.runner.last_checkpoint)
     while time.time() < deadline and not (ckpts.is_dir() and len(list(ckpts.glob("checkpoint-*"))) >= 2):
-        time.sleep(0.2)
+        time.sleep(0.005)
         assert proc.poll() is None, "the run ended before training was checkpointed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
