@@ -118,8 +118,9 @@ def collect_batches(client: LLMClient, *, stage: str) -> dict[str, str]:
                 usage = body.get("usage") or {}
                 cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
                 prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
-                client.ledger.record(request_hash=h, request=None, ok=True,
-                                     response=body["choices"][0]["message"]["content"], error=None,
+                choice = body["choices"][0]
+                client.ledger.record(request_hash=h, request=None, ok=True, response=choice["message"]["content"],
+                                     error=None, finish_reason=choice.get("finish_reason"),
                                      prompt_tokens=prompt, cached_tokens=cached, completion_tokens=completion,
                                      cost_usd=cost_usd(price, prompt, cached, completion, batch=True), **common)
         missing = set(items) - done

@@ -60,7 +60,9 @@ class ChatResult:
         latency_s: wall-clock seconds of the call, retries included.
         from_cache: answered from the ledger without calling.
         attempts: model calls made (retries and repairs included; 0 for cache hits).
-        finish_reason: the API's finish reason of the last reply (``"length"`` = cut off).
+        finish_reason: the API's finish reason of the last reply (``"length"`` = cut off); for cache
+            hits the one recorded when the reply was paid for (``None`` in ledgers older than
+            migration 4).
         fallback_from: the role's first model when a fallback answered, else ``None``.
         logprobs: the reply's token logprobs (OpenAI ``choices[0].logprobs.content`` dicts) when the
             request asked for ``logprobs=True``; stored in the ledger so cache hits return them too.
@@ -317,10 +319,11 @@ class LLMClient:
             if self.dry_run:
                 self.dry.cache_hits += 1
             else:
-                self.ledger.record(request_hash=h, request=None, ok=True, from_cache=True, attempts=0, **common)
+                self.ledger.record(request_hash=h, request=None, ok=True, from_cache=True, attempts=0,
+                                   finish_reason=row["finish_reason"], **common)
             return ChatResult(ok=True, text=row["response"], parsed=parsed, error=None, model=cfg.model,
-                              request_id=h, from_cache=True, finish_reason="stop", fallback_from=fallback_from,
-                              logprobs=json.loads(row["logprobs"]) if row["logprobs"] else None), False
+                              request_id=h, from_cache=True, finish_reason=row["finish_reason"],
+                              fallback_from=fallback_from, logprobs=json.loads(row["logprobs"]) if row["logprobs"] else None), False
 
         if cfg.label() not in self._prices:
             self._prices[cfg.label()] = price_for(cfg)
@@ -358,6 +361,7 @@ class LLMClient:
                 self._unpriced_warned.add(cfg.model)
                 log.warning("%s (add it to the price table or set `price:` in its ModelConfig)", warning)
         self.ledger.record(request_hash=h, request=request, ok=result.ok, response=result.text, error=result.error,
+                           finish_reason=result.finish_reason,
                            prompt_tokens=result.prompt_tokens, cached_tokens=result.cached_tokens,
                            completion_tokens=result.completion_tokens, cost_usd=result.cost_usd,
                            latency_s=result.latency_s, attempts=result.attempts, from_cache=False, warning=warning,

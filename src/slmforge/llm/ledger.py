@@ -67,6 +67,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE calls ADD COLUMN logprobs TEXT;
     """,
+    # 4: the API's finish reason, so a reply answered from the ledger says whether it was cut off
+    # ("length") as it did when it was paid for (NULL in rows written before this migration)
+    """
+    ALTER TABLE calls ADD COLUMN finish_reason TEXT;
+    """,
 ]
 
 GROUPS = {"run": "run_id", "stage": "stage", "role": "role", "model": "model"}
@@ -145,8 +150,9 @@ class Ledger:
             request_hash: content hash of the request.
             request: the request body to keep (``None`` for cache hits).
             **fields: columns of ``calls`` (run_id, stage, role, backend, model, ok, response,
-                error, prompt_tokens, cached_tokens, completion_tokens, cost_usd, latency_s,
-                attempts, from_cache, fallback_from, warning).
+                error, finish_reason, prompt_tokens, cached_tokens, completion_tokens (tokens),
+                cost_usd (USD), latency_s (seconds), attempts, from_cache, fallback_from, warning,
+                logprobs (JSON text)).
         """
         fields = {k: int(v) if isinstance(v, bool) else v for k, v in fields.items()}
         cols = ", ".join(["request_hash", *fields])
