@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from slmforge.errors import ConfigError
 from slmforge.kit import load_kit
 from slmforge.synth import CleanConfig, PrefsConfig, SynthConfig, allocate, load_config
-from slmforge.synth.dedup import near_duplicates, shingles
 from slmforge.synth.generate import plan, select
 from slmforge.synth.rules import language_mismatch, stray_markup, structure_labels
 from slmforge.synth.templates import PROMPTS_DIR, fake_messages, rewrite_messages, villain_messages, villain_template
@@ -48,16 +47,6 @@ def test_config_errors_name_the_key(tmp_path):
         load_config(None, PrefsConfig, mix={"weak": 0, "fake": 0})
     with pytest.raises(ConfigError, match="rewrite_passes"):
         load_config(None, CleanConfig, rules=["length"], rewrite_passes=[["cta_missing"]])
-
-
-def test_cjk_shingles_and_near_duplicates():
-    assert shingles("烟酰胺 精华", n=3, language="zh") == {"烟酰胺", "酰胺精", "胺精华"}
-    assert shingles("Brew it at 80 degrees", n=2, language="en") == {"brew it", "it at", "at 80", "80 degrees"}
-    base = "这支精华以5%烟酰胺与1%锌PCA为核心，帮助调节油脂分泌，适合油性肌与混合肌日常使用。"
-    texts = [base, base.replace("日常", "每日"), "完全不同：神经酰胺与胆固醇补充脂质，修护屏障，适合干性肌。", base]
-    dups = near_duplicates(texts, [0.5, 0.9, 1.0, 0.1], threshold=0.7, language="zh")
-    # the better-scored near-copy (index 1) is kept; 0 and 3 go
-    assert [(d.index, d.kept) for d in dups] == [(0, 1), (3, 1)]
 
 
 def test_rule_detectors():

@@ -1,4 +1,5 @@
-"""Similarity: near-duplicates of a reference set (leakage of golden / training texts) and distinct-n.
+"""Similarity: near-duplicates of a reference set (leakage of golden / training texts), near-duplicates
+inside a set (the clean stage's dedup), and distinct-n.
 
 Near-duplicates use MinHash (Broder 1997) with locality-sensitive hashing from ``datasketch``
 (``MinHash``, ``MinHashLSH``) over character n-grams of the normalised text — 3-grams when the text
@@ -10,6 +11,7 @@ Conversation Models"): unique n-grams / all n-grams over a set of texts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -23,20 +25,76 @@ DEFAULT_THRESHOLD = 0.8
 """Estimated Jaccard similarity (of n-gram sets) at or above which a text counts as a near-duplicate."""
 
 
-def shingles(text: str) -> set[str]:
-    """Character n-gram set of the normalised text, whitespace collapsed (n = 3 for CJK, 5 otherwise)."""
+def shingles(text: str, n: int | None = None) -> set[str]:
+    """Character n-gram set of the normalised text, whitespace collapsed.
+
+    Args:
+        text: any text.
+        n: n-gram size in characters; ``None`` picks 3 when the text holds CJK, 5 otherwise.
+
+    Returns:
+        The set of n-grams; a text of at most ``n`` characters is its own single shingle, and an
+        empty text has none.
+    """
     norm = " ".join(prepare(text).norm.split())
-    n = 3 if CJK_RE.search(norm) else 5
+    if n is None:
+        n = 3 if CJK_RE.search(norm) else 5
     if len(norm) <= n:
         return {norm} if norm else set()
     return {norm[i:i + n] for i in range(len(norm) - n + 1)}
 
 
-def minhash(text: str, *, num_perm: int = NUM_PERM) -> MinHash:
-    """A datasketch ``MinHash`` (``num_perm`` permutations, seed 1) of :func:`shingles`."""
+def minhash(text: str, *, num_perm: int = NUM_PERM, n: int | None = None) -> MinHash:
+    """A datasketch ``MinHash`` (``num_perm`` permutations, seed 1) of :func:`shingles` (``n`` as there)."""
     m = MinHash(num_perm=num_perm, seed=1)
-    m.update_batch([s.encode("utf-8") for s in shingles(text)])
+    m.update_batch([s.encode("utf-8") for s in shingles(text, n)])
     return m
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A near-duplicate to drop: ``index`` goes in favour of ``kept`` (indices into the input list)."""
+
+    index: int
+    kept: int
+    jaccard: float
+
+
+def near_duplicates(texts: Sequence[str], scores: Sequence[float], *, threshold: float = DEFAULT_THRESHOLD,
+                    n: int | None = None, num_perm: int = NUM_PERM) -> list[Duplicate]:
+    """The texts to drop so that no two kept texts are near-duplicates, keeping the better-scored one.
+
+    Texts are visited best-scored first (ties: the earlier text) and each is compared, through an
+    LSH index, with the texts kept so far; one whose estimated Jaccard to a kept text is at or above
+    ``threshold`` is dropped.
+
+    Args:
+        texts: ``[N]`` texts.
+        scores: ``[N]`` quality scores (higher is better).
+        threshold: estimated Jaccard similarity (0..1) at or above which two texts are duplicates.
+        n: shingle size in characters (see :func:`shingles`; ``None``: 3 for CJK, 5 otherwise).
+        num_perm: MinHash permutations.
+
+    Returns:
+        One :class:`Duplicate` per dropped text, sorted by index.
+
+    Raises:
+        ValueError: ``texts`` and ``scores`` differ in length.
+    """
+    if len(texts) != len(scores):
+        raise ValueError(f"{len(texts)} texts but {len(scores)} scores")
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    kept: dict[int, MinHash] = {}
+    dups: list[Duplicate] = []
+    for i in sorted(range(len(texts)), key=lambda j: (-scores[j], j)):
+        m = minhash(texts[i], num_perm=num_perm, n=n)
+        best = max(((m.jaccard(kept[int(k)]), int(k)) for k in lsh.query(m)), default=None)
+        if best is not None and best[0] >= threshold:
+            dups.append(Duplicate(index=i, kept=best[1], jaccard=round(best[0], 4)))
+            continue
+        kept[i] = m
+        lsh.insert(str(i), m)
+    return sorted(dups, key=lambda d: d.index)
 
 
 class NearDuplicateIndex:

@@ -22,13 +22,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from slmforge.checks.similarity import near_duplicates
 from slmforge.data.io import read_records, write_jsonl
 from slmforge.data.records import Message, SFTExample
 from slmforge.errors import ConfigError, DataError
 from slmforge.kit import LoadedKit
 from slmforge.runs import Manifest, file_hash, write_stage
 from slmforge.synth.config import CleanConfig
-from slmforge.synth.dedup import near_duplicates
 from slmforge.synth.generate import TextOut
 from slmforge.synth.report import dry_run_report, usage, write_report
 from slmforge.synth.rules import RuleOutcome, evaluate
@@ -108,7 +108,7 @@ def clean(lk: LoadedKit, cfg: CleanConfig, client, in_path: str | Path, out_dir:
 
     # 2. near-duplicates, keeping the better-scored text
     dups = near_duplicates(texts, [o.score for o in outcomes], threshold=cfg.dedup_threshold, n=cfg.ngram,
-                           language=lk.kit.language, num_perm=cfg.num_perm)
+                           num_perm=cfg.num_perm)
     for d in dups:
         removed.append({"id": recs[d.index].id, "step": "dedup", "rule": "near_duplicate",
                         "reason": f"near-duplicate of {recs[d.kept].id} (Jaccard ≈ {d.jaccard})",

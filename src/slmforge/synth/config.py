@@ -75,7 +75,11 @@ class CleanConfig(StrictModel):
         default=0.8, gt=0, le=1,
         description="MinHash LSH Jaccard threshold above which two texts are near-duplicates.",
     )
-    ngram: int = Field(default=3, ge=1, description="Shingle size in characters (CJK) or words (other languages).")
+    ngram: int | None = Field(
+        default=None, ge=1,
+        description="Shingle size in characters of the normalised text; unset: 3 for CJK text, 5 otherwise "
+        "(checks.similarity.shingles, the same shingles as the leakage check).",
+    )
     num_perm: int = Field(default=128, ge=16, description="MinHash permutations (datasketch).")
     similarity_floor: float = Field(
         default=0.6, ge=0, le=1,
