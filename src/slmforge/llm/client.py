@@ -321,9 +321,10 @@ class LLMClient:
             else:
                 self.ledger.record(request_hash=h, request=None, ok=True, from_cache=True, attempts=0,
                                    finish_reason=row["finish_reason"], **common)
+            logprobs = json.loads(row["logprobs"]) if row["logprobs"] else None
             return ChatResult(ok=True, text=row["response"], parsed=parsed, error=None, model=cfg.model,
                               request_id=h, from_cache=True, finish_reason=row["finish_reason"],
-                              fallback_from=fallback_from, logprobs=json.loads(row["logprobs"]) if row["logprobs"] else None), False
+                              fallback_from=fallback_from, logprobs=logprobs), False
 
         if cfg.label() not in self._prices:
             self._prices[cfg.label()] = price_for(cfg)
