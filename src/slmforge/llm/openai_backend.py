@@ -139,8 +139,8 @@ class LaunchPacer:
     per iteration sends each request one iteration after it is built and reads the replies that
     arrived in between, which spreads a burst out. Measured on the 500-request benchmark
     (``benchmarks/llm_throughput.py``, 2 cores, pacing ablated in the same run): 0.87 -> 0.91 of
-    the ceiling; at concurrency 128 (CPU-bound), 760 -> 803 req/s. Cost: one ``call_soon`` per request, and
-    one future per request that has to wait.
+    the ceiling; at concurrency 128 (CPU-bound), 760 -> 803 req/s. Cost: one ``call_soon`` per
+    request, and one future per request that has to wait.
     """
 
     def __init__(self) -> None:
