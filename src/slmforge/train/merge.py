@@ -48,18 +48,16 @@ def merge_adapter(adapter: str | Path, out: str | Path, *, base: str | None = No
         ConfigError: the adapter folder is not an adapter, or its base cannot be loaded.
     """
     import torch
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from slmforge.models import load_model
 
     base = base or adapter_base(adapter)
     try:
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-    except OSError as e:
-        raise ConfigError(f"cannot load the base model {base!r}: {e}", file=Path(adapter) / "adapter_config.json",
+        loaded = load_model(base, adapter=str(adapter), dtype=torch.float32)
+    except ConfigError as e:
+        raise ConfigError(f"cannot load the base model {base!r}: {e.message}", file=Path(adapter) / "adapter_config.json",
                           field="base_model_name_or_path", fix="pass --base with the base model folder") from e
-    tok_src = adapter if (Path(adapter) / "tokenizer_config.json").is_file() else base
-    tokenizer = AutoTokenizer.from_pretrained(tok_src)
-    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    merged, tokenizer = loaded.model.merge_and_unload(), loaded.tokenizer
     out = Path(out)
     merged.save_pretrained(out)
     tokenizer.save_pretrained(out)

@@ -8,31 +8,11 @@ Adapters never add tokens nor ``modules_to_save`` so vLLM can serve them per req
 from __future__ import annotations
 
 import logging
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from slmforge.errors import ConfigError
+from slmforge.models import LoadedModel, load_first
 from slmforge.train.config import LoraSection, ModelSection
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class LoadedBase:
-    """A loaded base model and its tokenizer.
-
-    Attributes:
-        model: ``transformers`` model (causal LM or sequence classifier).
-        tokenizer: its tokenizer (pad token set).
-        name: what was loaded: absolute folder path, or hub id.
-        notes: fallback attempts that failed (plain language), for the manifest.
-    """
-
-    model: object
-    tokenizer: object
-    name: str
-    notes: list[str] = field(default_factory=list)
 
 
 def use_cuda() -> bool:
@@ -42,65 +22,22 @@ def use_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def resolve_name(name: str) -> str:
-    """Absolute path for an existing local folder, else the hub id unchanged."""
-    p = Path(name).expanduser()
-    return str(p.resolve()) if p.is_dir() else name
-
-
-def load_base(section: ModelSection, *, kind: str = "causal") -> LoadedBase:
-    """Load the first base model of ``section.base`` that loads; log and record each failure.
+def load_base(section: ModelSection, *, kind: str = "causal", seed: int | None = None) -> LoadedModel:
+    """Load the first base model of ``section.base`` that loads (:func:`slmforge.models.load_first`).
 
     Args:
-        section: the model section of the training config.
-        kind: ``causal`` (``AutoModelForCausalLM``) or ``seqcls`` (``AutoModelForSequenceClassification``,
-            ``num_labels=1``, a reward model).
+        section: the model section of the training config; each entry is any model source
+            (folder, hub id, ``.gguf`` file, package that ships a GGUF, Ollama model).
+        kind: ``causal`` or ``seqcls`` (a one-label reward model).
+        seed: seed set before the weights load, so a new reward head is the same in two runs.
 
     Returns:
-        :class:`LoadedBase`; ``HF_HUB_OFFLINE=1`` makes hub ids resolve only from the local cache.
+        :class:`slmforge.models.LoadedModel`; ``notes`` lists the fallbacks taken.
 
     Raises:
         ConfigError: none of the candidates loads (each reason listed), or 4-bit asked without CUDA.
     """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
-
-    cuda = use_cuda()
-    if section.load_in_4bit and not cuda:
-        raise ConfigError("4-bit (QLoRA) needs a CUDA GPU", field="model.load_in_4bit",
-                          fix="set load_in_4bit: false on CPU")
-    kwargs: dict = {"dtype": torch.bfloat16 if cuda else torch.float32}
-    if section.load_in_4bit:
-        from transformers import BitsAndBytesConfig
-
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16,
-            bnb_4bit_use_double_quant=True)
-    if kind == "seqcls":
-        auto, kwargs["num_labels"] = AutoModelForSequenceClassification, 1
-    else:
-        auto = AutoModelForCausalLM
-    notes: list[str] = []
-    for candidate in section.base:
-        name = resolve_name(candidate)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(name)
-            model = auto.from_pretrained(name, **kwargs)
-        except (OSError, ValueError) as e:
-            offline = " (HF_HUB_OFFLINE=1: only cached models load)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
-            notes.append(f"base {candidate!r} did not load{offline}: {str(e).splitlines()[0][:200]}")
-            log.warning(notes[-1])
-            continue
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        model.config.pad_token_id = tokenizer.pad_token_id
-        if len(notes):
-            notes.append(f"fell back to base {candidate!r}")
-            log.warning(notes[-1])
-        log.info("base model: %s (%s, %s)", name, model.dtype, "cuda" if cuda else "cpu")
-        return LoadedBase(model, tokenizer, name, notes)
-    raise ConfigError("no base model could be loaded: " + "; ".join(notes), field="model.base",
-                      fix="give a local model folder (e.g. from `slmforge model tiny`) or a cached hub id")
+    return load_first(section.base, kind=kind, load_in_4bit=section.load_in_4bit, seed=seed)
 
 
 def lora_config(section: LoraSection, *, task_type: str = "CAUSAL_LM"):

@@ -48,7 +48,7 @@ def train_rm(cfg: TrainConfig, *, resume: bool = False) -> Path:
     from trl import RewardTrainer
 
     out, manifest = start_run(cfg, resume=resume)
-    base = load_base(cfg.model, kind="seqcls")
+    base = load_base(cfg.model, kind="seqcls", seed=int(cfg.trl.get("seed", 0)))
     manifest.notes += base.notes
     train_rows, eval_rows = load_splits(cfg.data, read_preference_rows)
     args = trl_args(cfg, out, has_eval=bool(eval_rows), defaults=RM_DEFAULTS)
@@ -104,10 +104,11 @@ def score_texts(rm_dir: str | Path, prompts: list[str | list[dict]], texts: list
 
 @lru_cache(maxsize=2)
 def _load(rm_dir: str):
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from slmforge.models import load_model
 
     path = Path(rm_dir) / "model" if (Path(rm_dir) / "model").is_dir() else Path(rm_dir)
-    return AutoTokenizer.from_pretrained(path), AutoModelForSequenceClassification.from_pretrained(path).eval()
+    loaded = load_model(str(path), kind="seqcls")
+    return loaded.tokenizer, loaded.model.eval()
 
 
 def pairwise_accuracy(rm_dir: str | Path, rows: list[dict], *, max_length: int = 1024) -> dict[str, float]:
