@@ -67,23 +67,37 @@ def read_records(path: str | Path, model: type[M]) -> list[M]:
     return out
 
 
-def write_jsonl(path: str | Path, rows: Iterable[BaseModel | dict[str, Any]]) -> int:
-    """Write rows as UTF-8 JSONL atomically; returns the number of rows written."""
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and ``os.replace``,
+    so a reader or a kill never sees half a file. Creates the parent folder.
+
+    Raises:
+        OSError: the folder cannot be written (the temporary file is removed).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    n = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                obj = row.model_dump(mode="json", exclude_none=True) if isinstance(row, BaseModel) else row
-                f.write(json.dumps(obj, ensure_ascii=False) + "\n")
-                n += 1
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return n
+    return path
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented UTF-8 JSON atomically (:func:`atomic_write_text`)."""
+    return atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def write_jsonl(path: str | Path, rows: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """Write rows as UTF-8 JSONL atomically; returns the number of rows written."""
+    lines = [json.dumps(row.model_dump(mode="json", exclude_none=True) if isinstance(row, BaseModel) else row,
+                        ensure_ascii=False) + "\n" for row in rows]
+    atomic_write_text(path, "".join(lines))
+    return len(lines)
 
 
 def is_parquet(path: str | Path) -> bool:

@@ -101,7 +101,7 @@ def _best_cells(rows: list[dict[str, Any]], group_key: str) -> dict[tuple[int, s
 
 def write_report(
     rows: list[dict[str, Any]], verdicts: list[dict[str, Any]], out_dir: str | Path, meta: ReportMeta,
-    *, n_boot: int = 1000, seed: int = 0, worst_n: int = 10,
+    *, n_boot: int = 1000, seed: int = 0, worst_n: int = 10, scorecard: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Compute every table, draw the plots and write CSVs, ``report.md`` and ``report.html``.
 
@@ -112,6 +112,7 @@ def write_report(
         meta: title, warnings, notes, settings.
         n_boot / seed: bootstrap replicates and seed for the win-rate intervals.
         worst_n: rows in the worst-items table.
+        scorecard: rows of :func:`slmforge.evaluate.scorecard.scorecard`, shown first.
 
     Returns:
         path of ``report.html``.
@@ -140,7 +141,13 @@ def write_report(
         {"id": "worst-items", "title": "Worst-scoring items", "rows": tables.worst_items(rows, worst_n), "figs": []},
     ]
     figs = make_plots(rows, win, out / "plots")
-    md = [f"# {meta.title}\n", f"{meta.subtitle}\n"] + [f"> **warning:** {w}\n" for w in meta.warnings]
+    card = scorecard or []
+    card_rows = [{"candidate": r["candidate"], "against": r["against"], "metric": r["metric"],
+                  "against_mean": r["against_mean"], "mean": r["mean"], "delta": r["delta"],
+                  "95% CI": f"{r['ci_low']:+.3f} to {r['ci_high']:+.3f}", "n": r["n"]} for r in card]
+    md = [f"# {meta.title}\n", f"{meta.subtitle}\n", "\n## Scorecard\n\n"]
+    md += [f"- {r['sentence']}\n" for r in card] + ["\n", _md_table(card_rows)]
+    md += [f"> **warning:** {w}\n" for w in meta.warnings]
     md += [f"> {n}\n" for n in meta.notes]
     for s in sections:
         if s["rows"]:
@@ -160,7 +167,9 @@ def write_report(
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     html = env.get_template("report.html.j2").render(
         meta=asdict(meta) | {"settings": json.dumps(meta.settings, indent=2, ensure_ascii=False, default=str)},
-        sections=sections, fmt=fmt, text_columns=TEXT_COLUMNS)
+        sections=sections, fmt=fmt, text_columns=TEXT_COLUMNS | {"against", "metric", "95% CI"},
+        scorecard={"rows": card_rows, "sentences": [r["sentence"] for r in card],
+                   "columns": list(card_rows[0]) if card_rows else []})
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from slmforge.data.io import write_jsonl
+from slmforge.data.io import write_json, write_jsonl
 from slmforge.data.records import Generation
 from slmforge.evaluate.candidates import HeldoutItem, generate, load_heldout
 from slmforge.evaluate.config import EvalConfig
@@ -25,6 +25,7 @@ from slmforge.evaluate.judge import PairVerdict, PointScore, evaluation_steps, j
 from slmforge.evaluate.judge_prompts import family_warning
 from slmforge.evaluate.metrics import char_length, chrf, rouge_l
 from slmforge.evaluate.report import ReportMeta, write_report
+from slmforge.evaluate.scorecard import scorecard, small_n_warning
 from slmforge.kit import LoadedKit
 from slmforge.runs import Manifest, file_hash, write_stage
 
@@ -130,6 +131,17 @@ def _meta(lk: LoadedKit, cfg: EvalConfig, client: Any, items: list[HeldoutItem],
                       warnings=warnings, notes=notes, settings=settings)
 
 
+def candidate_scorecard(cfg: EvalConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scorecard rows of every fine-tuned candidate against ``base`` and each prompting baseline.
+
+    The references are the candidate named ``base`` and every ``kind: prompting`` candidate; the
+    fine-tuned candidates are the other ``kind: model`` candidates.
+    """
+    against = [c.name for c in cfg.candidates if c.name == "base" or c.kind == "prompting"]
+    tuned = [c.name for c in cfg.candidates if c.kind == "model" and c.name not in against]
+    return scorecard(rows, tuned, against, n_boot=cfg.n_boot, seed=cfg.seed)
+
+
 def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -> Path:
     """Run one evaluation and write its report directory.
 
@@ -181,11 +193,16 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -
     write_jsonl(out / "judge_scores.jsonl", [asdict(s) for s in scores])
     write_jsonl(out / "pairwise.jsonl", [asdict(v) for v in verdicts])
     meta = _meta(lk, cfg, client, items, gens, scores, verdicts, steps)
-    write_report(rows, [asdict(v) for v in verdicts], out, meta, n_boot=cfg.n_boot, seed=cfg.seed, worst_n=cfg.worst_n)
+    card = candidate_scorecard(cfg, rows)
+    write_json(out / "scorecard.json", card)
+    if small_n_warning(card):
+        meta.warnings.append(small_n_warning(card))
+    write_report(rows, [asdict(v) for v in verdicts], out, meta, n_boot=cfg.n_boot, seed=cfg.seed, worst_n=cfg.worst_n,
+                 scorecard=card)
     manifest.counts = {"items": len(items), "generations": len(gens), "judge_scores": len(scores),
                        "pairwise": len(verdicts), "failed_generations": sum(not g.text.strip() for g in gens)}
     manifest.cost_usd = round(sum(s.cost_usd for s in scores) + sum(v.cost_usd for v in verdicts)
                               + sum(float(g.provenance.model_extra.get("cost_usd", 0.0)) for g in gens), 6)
     manifest.notes = meta.warnings + meta.notes
-    write_stage(out, manifest, cfg, outputs=["report.html", "report.md", "generations.jsonl"])
+    write_stage(out, manifest, cfg, outputs=["report.html", "report.md", "scorecard.json", "generations.jsonl"])
     return out
