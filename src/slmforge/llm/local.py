@@ -54,42 +54,15 @@ class LocalModel:
             ``(texts, prompt_tokens, completion_tokens)``: texts ``[batch][n]``, prompt tokens
             ``[batch]``, completion tokens ``[batch][n]`` (tokens before the first pad/EOS).
         """
-        import torch
+        from slmforge.models.generate import SamplingParams, encode_chat, generate
 
         stops = [stop] if isinstance(stop, str) else list(stop or [])
-        prompts = [self.render(m) for m in batch_messages]
-        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-        kwargs: dict = {"max_new_tokens": max_new_tokens, "num_return_sequences": n,
-                        "pad_token_id": self.tokenizer.pad_token_id}
-        if temperature > 0:
-            kwargs.update(do_sample=True, temperature=temperature)
-            if top_p is not None:
-                kwargs["top_p"] = top_p
-            if seed is not None:
-                torch.manual_seed(seed)
-        else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-        if stops:
-            kwargs.update(stop_strings=stops, tokenizer=self.tokenizer)
-        with torch.inference_mode():
-            out = self.model.generate(**enc, **kwargs)
-        new = out[:, enc["input_ids"].shape[1]:]  # [batch * n, new_tokens]
-        ends = {self.tokenizer.pad_token_id, self.tokenizer.eos_token_id}
-        texts: list[list[str]] = []
-        counts: list[list[int]] = []
-        for b in range(len(prompts)):
-            row_texts, row_counts = [], []
-            for j in range(n):
-                ids = new[b * n + j].tolist()
-                used = next((k for k, t in enumerate(ids) if t in ends), len(ids))
-                text = self.tokenizer.decode(ids[:used], skip_special_tokens=True)
-                cuts = [text.find(s) for s in stops if s in text]
-                row_texts.append(text[: min(cuts)] if cuts else text)
-                row_counts.append(used)
-            texts.append(row_texts)
-            counts.append(row_counts)
-        prompt_tokens = enc["attention_mask"].sum(dim=1).tolist()
-        return texts, prompt_tokens, counts
+        params = SamplingParams(max_tokens=max_new_tokens, temperature=temperature,
+                                top_p=top_p if top_p is not None else 1.0, n=n, stop=stops, seed=seed)
+        gens = generate(self.model, self.tokenizer, [encode_chat(self.tokenizer, m) for m in batch_messages], params)
+        texts = [[c.text for c in g.choices] for g in gens]
+        counts = [[c.completion_tokens for c in g.choices] for g in gens]
+        return texts, [g.prompt_tokens for g in gens], counts
 
     def generate(self, batch_messages: list[list[dict]], *, max_new_tokens: int = 256, temperature: float = 0.0,
                  top_p: float | None = None, seed: int | None = None, stop: list[str] | str | None = None,

@@ -16,65 +16,16 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from slmforge.models.generate import Choice, Generation, SamplingParams, cut_at_stop, encode_chat, generate, generation_kwargs
+
+__all__ = ["Choice", "ContextTooLong", "Engine", "Generation", "SamplingParams", "TokenStream", "cut_at_stop"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class SamplingParams:
-    """Sampling settings of one request (OpenAI semantics).
-
-    Attributes:
-        max_tokens: completion tokens at most.
-        temperature: 0 = greedy decoding; > 0 samples.
-        top_p: nucleus mass in (0, 1].
-        n: choices to return.
-        stop: strings that end a choice (not included in the text).
-        seed: seeds torch's RNG for this request (reproducible sampling).
-        min_tokens: completion tokens before EOS may end a choice (vLLM extra).
-        repetition_penalty: HF / CTRL repetition penalty (1.0 = off).
-    """
-
-    max_tokens: int
-    temperature: float = 1.0
-    top_p: float = 1.0
-    n: int = 1
-    stop: list[str] = field(default_factory=list)
-    seed: int | None = None
-    min_tokens: int = 0
-    repetition_penalty: float | None = None
-
-
-@dataclass
-class Choice:
-    """One generated text. ``finish_reason`` is ``"stop"`` (EOS / stop string) or ``"length"``."""
-
-    text: str
-    finish_reason: str
-    completion_tokens: int
-
-
-@dataclass
-class Generation:
-    """Result of :meth:`Engine.generate`: ``n`` choices and the prompt length in tokens."""
-
-    choices: list[Choice]
-    prompt_tokens: int
-
-
 class ContextTooLong(ValueError):
     """Prompt tokens + max_tokens exceed the model's context window (the server answers 400)."""
-
-
-def cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
-    """Cut ``text`` before the first occurrence of any stop string.
-
-    Returns:
-        (text before the stop, whether a stop string was found).
-    """
-    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
 
 
 class Engine:
@@ -115,8 +66,7 @@ class Engine:
     # -- prompts ------------------------------------------------------------------------------
     def encode_chat(self, messages: list[dict]) -> list[int]:
         """Token ids of ``messages`` through the tokenizer's chat template, with the generation prompt."""
-        enc = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True)
-        return list(enc["input_ids"])
+        return encode_chat(self.tokenizer, messages)
 
     def count_tokens(self, text: str) -> int:
         """Tokens in ``text`` without special tokens."""
@@ -142,49 +92,6 @@ class Engine:
             self.model.set_adapter(model_id)
             yield
 
-    def _gen_kwargs(self, ids: list[int], params: SamplingParams, cancel: threading.Event | None) -> dict:
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList
-
-        class _Cancelled(StoppingCriteria):
-            def __call__(self, input_ids, scores, **kwargs):  # noqa: D102 - transformers API
-                return torch.full((input_ids.shape[0],), cancel is not None and cancel.is_set(), dtype=torch.bool,
-                                  device=input_ids.device)
-
-        sample = params.temperature > 0
-        input_ids = torch.tensor([ids], device=self.model.device)
-        kw = dict(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=params.max_tokens,
-                  min_new_tokens=params.min_tokens or None, do_sample=sample,
-                  pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None
-                  else self.tokenizer.eos_token_id,
-                  stopping_criteria=StoppingCriteriaList([_Cancelled()]))
-        if sample:
-            kw.update(temperature=params.temperature, top_p=params.top_p, top_k=0,
-                      num_return_sequences=params.n)
-        if params.repetition_penalty:
-            kw["repetition_penalty"] = params.repetition_penalty
-        if params.stop:
-            kw.update(stop_strings=params.stop, tokenizer=self.tokenizer)
-        return kw
-
-    def _eos_ids(self) -> set[int]:
-        eos = self.model.generation_config.eos_token_id
-        ids = set(eos if isinstance(eos, list) else [eos]) | {self.tokenizer.eos_token_id}
-        return ids - {None}
-
-    def _decode(self, out_ids, prompt_len: int, params: SamplingParams) -> list[Choice]:
-        eos = self._eos_ids()
-        choices = []
-        for row in out_ids:
-            new = [int(t) for t in row[prompt_len:]]
-            end = next((i for i, t in enumerate(new) if t in eos), None)
-            if end is not None:
-                new = new[: end + 1]  # drop the padding after EOS in a batch of samples
-            text, hit_stop = cut_at_stop(self.tokenizer.decode(new, skip_special_tokens=True), params.stop)
-            reason = "stop" if end is not None or hit_stop or len(new) < params.max_tokens else "length"
-            choices.append(Choice(text=text, finish_reason=reason, completion_tokens=len(new)))
-        return choices
-
     # -- generation ---------------------------------------------------------------------------
     def generate(self, model_id: str, messages: list[dict], params: SamplingParams,
                  cancel: threading.Event | None = None) -> Generation:
@@ -199,18 +106,10 @@ class Engine:
         Raises:
             ContextTooLong: prompt + ``max_tokens`` over the context window.
         """
-        import torch
-
         ids = self.encode_chat(messages)
         self.check_budget(len(ids), params)
-        with self.lock, self._adapter(model_id), torch.inference_mode():
-            if params.seed is not None:
-                torch.manual_seed(params.seed)
-            out = self.model.generate(**self._gen_kwargs(ids, params, cancel))
-        choices = self._decode(out, len(ids), params)
-        if params.temperature == 0 and params.n > 1:
-            choices = [Choice(c.text, c.finish_reason, c.completion_tokens) for c in choices * params.n]
-        return Generation(choices=choices, prompt_tokens=len(ids))
+        with self.lock, self._adapter(model_id):
+            return generate(self.model, self.tokenizer, [ids], params, cancel)[0]
 
     def stream(self, model_id: str, messages: list[dict], params: SamplingParams,
                cancel: threading.Event) -> TokenStream:
@@ -242,7 +141,11 @@ class TokenStream:
         self._cancel = cancel
         self._engine = engine
         self._streamer = TextIteratorStreamer(engine.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        kw = engine._gen_kwargs(ids, params, cancel)
+        import torch
+
+        kw = generation_kwargs(engine.model, engine.tokenizer, params, cancel)
+        kw.update(input_ids=torch.tensor([ids], device=engine.model.device))
+        kw["attention_mask"] = torch.ones_like(kw["input_ids"])
         kw.pop("stop_strings", None)  # applied on the text below, so nothing past a stop is streamed
         kw.pop("tokenizer", None)
         kw["streamer"] = self._streamer
