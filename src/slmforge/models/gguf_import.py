@@ -128,7 +128,10 @@ def import_gguf(source: Source, out: str | Path) -> Path:
 
 
 def models_cache() -> Path:
-    """Where imported GGUF models are cached: ``$SLMFORGE_HOME/models`` (default ``~/.slmforge/models``)."""
+    """Where imported GGUF models are cached: ``$SLMFORGE_MODEL_CACHE``, else ``$SLMFORGE_HOME/models``
+    (default ``~/.slmforge/models``)."""
+    if os.environ.get("SLMFORGE_MODEL_CACHE"):
+        return Path(os.environ["SLMFORGE_MODEL_CACHE"])
     return Path(os.environ.get("SLMFORGE_HOME", Path.home() / ".slmforge")) / "models"
 
 
@@ -139,7 +142,7 @@ def cached_import(source: Source) -> Path:
         ConfigError: as :func:`import_gguf`.
     """
     digest = sha256_file(source.location)
-    folder = models_cache() / f"{Path(source.location).stem[:48]}-{digest[:12]}"
+    folder = models_cache() / f"gguf-{digest[:16]}"  # the same file via any source kind shares one import
     if (folder / PROVENANCE).is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from slmforge.errors import ConfigError
-from slmforge.models.gguf_import import PROVENANCE, import_gguf
+from slmforge.models.gguf_import import PROVENANCE, cached_import
 from slmforge.models.sources import resolve_source
 
 
 def import_source(spec: str, out: str | Path) -> Path:
     """Write ``out``: safetensors weights, tokenizer with chat template, and ``provenance.json``.
 
-    GGUF sources are dequantized (:func:`slmforge.models.gguf_import.import_gguf`); folders and hub ids
+    GGUF sources are dequantized into the model cache once (:func:`slmforge.models.gguf_import.cached_import`) and copied; folders and hub ids
     are loaded and saved again with ``save_pretrained`` (float32 safetensors).
 
     Args:
@@ -39,10 +39,11 @@ def import_source(spec: str, out: str | Path) -> Path:
     source = resolve_source(spec)
     if source.kind == "tiny":
         raise ConfigError("`tiny` is built from a corpus", field="SOURCE", fix="use `slmforge model tiny DIR --corpus FILE`")
-    if source.is_gguf:
+    if source.is_gguf:  # dequantized once into the model cache, then copied
         if out.exists():
             out.rmdir()
-        return import_gguf(source, out)
+        shutil.copytree(cached_import(source), out)
+        return out
     loaded = load_model(spec, dtype=torch.float32)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
