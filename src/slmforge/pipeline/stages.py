@@ -135,7 +135,7 @@ def golden_sft(ctx: Context) -> list[SFTExample]:
     """SFT records from the kit's golden examples (student prompt rendered from each task's template)."""
     kit = ctx.lk.kit
     return [SFTExample(id=g.id, task=g.task, subject_id=g.subject_id,
-                       messages=[Message(role="user", content=render_student_prompt(kit, kit.task(g.task), ctx.lk.subjects[g.subject_id])),
+                       messages=[Message(role="user", content=render_student_prompt(kit, kit.task(g.task), ctx.lk.subjects[g.subject_id], g.value)),
                                  Message(role="assistant", content=g.text)],
                        provenance=Provenance(producer="golden", kit_hash=ctx.lk.hash, golden_ids=[g.id]))
             for g in ctx.lk.golden]
