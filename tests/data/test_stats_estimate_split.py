@@ -145,3 +145,22 @@ def test_split_prefers_subject_id_and_reports_rows_without_subject(tmp_path):
     assert f"{src}:1: subject_id: no subject" in result.output and "--subject-key" in result.output
     assert runner.invoke(app, ["data", "split", str(src), "--by", "row", "--ratio", "0.5"]).exit_code == 0
     assert runner.invoke(app, ["data", "split", str(src), "--ratio", "1.5"]).exit_code == 2
+
+
+def test_split_is_stratified_by_task_within_the_subject_split(tmp_path):
+    """A rare task (2 of 12 subjects) still gets a held-out subject; tasks short of 3 held-out rows warn."""
+    rows = []
+    for i in range(12):
+        tasks = ["ad", "blurb"] + (["tagline"] if i in (3, 7) else [])
+        rows += [{"subject_id": f"p{i:02d}", "task": t, "messages": [{"role": "user", "content": f"{t} for p{i}"},
+                  {"role": "assistant", "content": "x"}]} for t in tasks]
+    src = tmp_path / "rows.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for seed in range(8):
+        rep = split_file(src, ratio=0.8, seed=seed, out_dir=tmp_path / f"s{seed}")
+        assert rep.test_tasks["tagline"] == 1 and rep.train_tasks["tagline"] == 1, seed
+        assert rep.test_tasks["ad"] >= 1 and rep.test_tasks["blurb"] >= 1
+        test = [o for _, o in read_rows(rep.test_path)]
+        train = [o for _, o in read_rows(rep.train_path)]
+        assert not {o["subject_id"] for o in test} & {o["subject_id"] for o in train}
+        assert any("'tagline' has 1 held-out row" in w for w in rep.warnings)

@@ -139,7 +139,9 @@ def split(
         table.add_row(task, str(r.train_tasks[task]), str(r.test_tasks[task]))
     table.add_row("[bold]total[/]", str(r.train_rows), str(r.test_rows))
     console.print(table)
-    console.print(f"wrote {r.train_path} and {r.test_path}", highlight=False)
+    for w in r.warnings:
+        console.print(f"warning: {w}", markup=False, highlight=False)
+    console.print(f"wrote {r.train_path} and {r.test_path}", markup=False, highlight=False)
 
 
 @data_app.command("convert")

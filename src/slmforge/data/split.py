@@ -28,6 +28,7 @@ class SplitReport:
         train_path / test_path: the files written.
         train_rows / test_rows: rows on each side; train_subjects / test_subjects: distinct subjects.
         train_tasks / test_tasks: rows per task on each side.
+        warnings: tasks with fewer than :data:`MIN_TEST_PER_TASK` held-out rows (plain language).
     """
 
     source: str
@@ -41,6 +42,41 @@ class SplitReport:
     test_subjects: int = 0
     train_tasks: Counter[str] = field(default_factory=Counter)
     test_tasks: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+
+#: fewer held-out rows than this in a task and the split warns that the task cannot be judged.
+MIN_TEST_PER_TASK = 3
+
+
+def stratify(groups: dict[str, list[int]], tasks: dict[int, str], train_keys: list[str]) -> list[str]:
+    """Move subjects from train to test until every task with ≥ 2 subjects has a held-out subject.
+
+    The split stays by subject (a subject's rows move together). For each task in name order with no
+    held-out row, the train subject picked last that has the task moves over, provided the task keeps
+    a train subject. Deterministic for a given ``train_keys`` order.
+
+    Args:
+        groups: subject → row line numbers.
+        tasks: line number → task.
+        train_keys: subjects on the train side, in the order they were picked.
+
+    Returns:
+        the new train subjects (same order, minus the moved ones).
+    """
+    by_task: dict[str, set[str]] = {}
+    for key, lines in groups.items():
+        for ln in lines:
+            by_task.setdefault(tasks[ln], set()).add(key)
+    train = list(train_keys)
+    for task in sorted(by_task):
+        subjects = by_task[task]
+        if len(subjects) < 2 or subjects - set(train):
+            continue
+        movable = [k for k in reversed(train) if k in subjects]
+        if len(movable) >= 2:
+            train.remove(movable[0])
+    return train
 
 
 def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, seed: int = 0,
@@ -89,6 +125,8 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
         if n_train < target and len(train_keys) < len(order) - 1:
             train_keys.append(key)
             n_train += len(groups[key])
+    if by == "subject":
+        train_keys = stratify(groups, tasks, train_keys)
     train_lines = {ln for k in train_keys for ln in groups[k]}
     out_dir = Path(out_dir) if out_dir else path.parent
     suffix = path.suffix or ".jsonl"
@@ -99,6 +137,9 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
         side = rep.train_tasks if line in train_lines else rep.test_tasks
         side[task] += 1
     rep.train_rows, rep.test_rows = len(train_lines), len(tasks) - len(train_lines)
+    all_tasks = sorted(set(rep.train_tasks) | set(rep.test_tasks))
+    rep.warnings = [f"task {t!r} has {rep.test_tasks[t]} held-out row(s) (fewer than {MIN_TEST_PER_TASK}): "
+                    "its results cannot be judged" for t in all_tasks if rep.test_tasks[t] < MIN_TEST_PER_TASK]
     _write_sides(path, train_lines, Path(rep.train_path), Path(rep.test_path))
     return rep
 

@@ -197,6 +197,11 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -
     write_json(out / "scorecard.json", card)
     if small_n_warning(card):
         meta.warnings.append(small_n_warning(card))
+    per_task = {t.id: sum(it.task == t.id for it in items) for t in lk.kit.tasks}
+    short = {t: n for t, n in per_task.items() if n < 3 and (not cfg.tasks or t in cfg.tasks)}
+    if short:
+        meta.warnings.append("tasks with fewer than 3 held-out items cannot be judged: "
+                             + ", ".join(f"{t} ({n})" for t, n in short.items()))
     write_report(rows, [asdict(v) for v in verdicts], out, meta, n_boot=cfg.n_boot, seed=cfg.seed, worst_n=cfg.worst_n,
                  scorecard=card)
     manifest.counts = {"items": len(items), "generations": len(gens), "judge_scores": len(scores),

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slmforge.data.io import read_jsonl, read_records, write_jsonl
+from slmforge.data.io import read_jsonl, read_records, write_json, write_jsonl
 from slmforge.data.records import Message, PreferencePair, Provenance, SFTExample
-from slmforge.errors import DataError
+from slmforge.errors import ConfigError, DataError
 from slmforge.kit import LoadedKit, render_student_prompt
 from slmforge.llm.config import ModelConfig
 from slmforge.pipeline.project import ProjectConfig
@@ -86,11 +86,29 @@ def _spent(client) -> float:
 
 # ---- data stages ---------------------------------------------------------------------------------
 def stage_model(ctx: Context, d: Path, resume: bool) -> StageResult:
-    """Build the tiny student from the kit's own text, or record the configured base chain."""
+    """Build the tiny student from the kit's own text, or resolve the configured base chain.
+
+    A GGUF source (a ``.gguf`` file, a package that ships one, an Ollama model) is dequantized into the
+    model cache here, once, and its provenance (file sha256, license, quantization) recorded.
+    """
     if ctx.cfg.student.tiny is None:
-        (d / "student.json").parent.mkdir(parents=True, exist_ok=True)
-        (d / "student.json").write_text(json.dumps({"base": ctx.cfg.student.base}, ensure_ascii=False), encoding="utf-8")
-        return StageResult(["student.json"], notes=[f"student: {ctx.cfg.student.base}"])
+        from slmforge.models import model_path
+
+        resolved, notes = [], []
+        for spec in ctx.cfg.student.base or []:
+            try:
+                path, source = model_path(spec)
+            except ConfigError as e:
+                notes.append(f"student {spec!r} not resolved: {e.message}")
+                continue
+            prov = Path(path) / "provenance.json"
+            resolved.append({"source": spec, "kind": source.kind, "path": path,
+                             "provenance": json.loads(prov.read_text(encoding="utf-8")) if prov.is_file() else None})
+        write_json(d / "student.json", {"base": ctx.cfg.student.base, "resolved": resolved})
+        first = resolved[0] if resolved else None
+        lic = (first.get("provenance") or {}).get("license") if first else None
+        notes.insert(0, f"student: {ctx.cfg.student.base}" + (f" ({first['kind']}, license {lic})" if first else ""))
+        return StageResult(["student.json"], notes=notes)
     from slmforge.train.tiny import build_tiny_model
 
     t = ctx.cfg.student.tiny
@@ -191,7 +209,8 @@ def stage_split(ctx: Context, d: Path, resume: bool) -> StageResult:
     Path(rep.test_path).replace(d / "test.jsonl")
     return StageResult(["train.jsonl", "test.jsonl"],
                        counts={"train_rows": rep.train_rows, "test_rows": rep.test_rows,
-                               "train_subjects": rep.train_subjects, "test_subjects": rep.test_subjects})
+                               "train_subjects": rep.train_subjects, "test_subjects": rep.test_subjects},
+                       notes=[f"held-out split: {w}" for w in rep.warnings])
 
 
 def _test_subjects(ctx: Context) -> set[str]:
