@@ -74,6 +74,27 @@ def _main(
     if offline:
         set_offline()
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries(verbose)
+
+
+def quiet_libraries(verbose: bool) -> None:
+    """Keep library chatter off the console unless ``-v``: per-request HTTP logs (httpx, uvicorn access),
+    matplotlib's font manager, and Hugging Face progress bars, deprecation warnings and load reports.
+    slmforge's own progress (one line or bar per stage) is unaffected."""
+    noisy = ["httpx", "httpcore", "openai", "matplotlib", "PIL", "urllib3", "filelock", "asyncio", "uvicorn.access"]
+    for name in noisy:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    if verbose:
+        return
+    import warnings
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*")
+    logging.getLogger("transformers").setLevel(logging.ERROR)
 
 
 @app.command("version")
