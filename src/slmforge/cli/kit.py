@@ -13,9 +13,13 @@ kit_app = typer.Typer(help="Inspect and validate brand kits.", no_args_is_help=T
 
 
 @kit_app.command("validate")
-def validate(path: Path = typer.Argument(..., help="Kit directory (with kit.yaml) or the kit.yaml file.")) -> None:
-    """Validate kit.yaml, its catalog and golden examples, and render every template once."""
+def validate(path: Path = typer.Argument(..., help="Kit directory (with kit.yaml) or the kit.yaml file."),
+             strict: bool = typer.Option(False, "--strict", help="Exit 2 when a golden text fails the kit's checks "
+                                                                  "or a task has fewer than 5 golden examples.")) -> None:
+    """Validate kit.yaml, its catalog and golden examples, render every template once, check every golden
+    text with the kit's own checks and count golden examples per task; report every problem at once."""
     from slmforge.kit import load_kit, render_student_prompt, render_teacher_prompt
+    from slmforge.kit.quality import coverage_problems, golden_problems
 
     lk = load_kit(path)
     first = next(iter(lk.subjects.values()))
@@ -28,7 +32,14 @@ def validate(path: Path = typer.Argument(..., help="Kit directory (with kit.yaml
         table.add_row(t.id, t.family, str(len(lk.golden_for(t.id))), str(t.constraints.max_chars or "-"),
                       "yes" if t.constraints.cta_required else "no", str(len(t.rubric.criteria)))
     console.print(table)
-    console.print(f"[green]ok[/]: {len(lk.subjects)} subjects, {len(lk.kit.tasks)} tasks, {len(lk.golden)} golden examples")
+    problems = coverage_problems(lk) + golden_problems(lk)
+    for p in problems:
+        console.print(f"{'error' if strict else 'warning'}: {p}", markup=False, highlight=False)
+    summary = f"{len(lk.subjects)} subjects, {len(lk.kit.tasks)} tasks, {len(lk.golden)} golden examples"
+    if problems and strict:
+        console.print(f"{len(problems)} problem(s) (--strict): {summary}", markup=False, highlight=False)
+        raise typer.Exit(2)
+    console.print(f"[green]ok[/]: {summary}" + (f", {len(problems)} warning(s)" if problems else ""))
 
 
 def register(app: typer.Typer) -> None:
