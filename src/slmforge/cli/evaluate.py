@@ -16,15 +16,22 @@ console = Console()
 
 def eval_command(
     kit: Path = typer.Option(..., "--kit", help="Kit directory (kit.yaml, catalog, golden)."),
-    config: Path = typer.Option(..., "--config", "-c", help="Eval config YAML (candidates, heldout, sampling, judge)."),
-    models: Path = typer.Option(..., "--models", "-m", help="YAML of role → model config (base, sft, judge …)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Eval config YAML (candidates, heldout, sampling, judge)."),
+    models: Path | None = typer.Option(None, "--models", "-m", help="YAML of role → model config (base, sft, judge …)."),
+    generations: Path | None = typer.Option(None, "--generations", "-g",
+                                            help="Score outputs that already exist (JSONL/CSV: item_id or prompt, "
+                                                 "candidate, text, optional external score columns); no model runs."),
+    rm: Path | None = typer.Option(None, "--rm", help="With --generations: a trained reward model run dir (adds `rm`)."),
     out: Path = typer.Option(Path("runs/eval"), "--out", "-o", help="Report directory."),
     ledger: Path | None = typer.Option(None, "--ledger", help="SQLite ledger (default $SLMFORGE_HOME/ledger.sqlite)."),
     budget: float | None = typer.Option(None, "--budget", help="Stop before spending more than this many USD."),
     max_items: int | None = typer.Option(None, "--max-items", help="At most this many held-out items per task."),
     heldout: Path | None = typer.Option(None, "--heldout", help="Held-out SFT JSONL (overrides the config)."),
 ) -> None:
-    """Evaluate candidates on held-out prompts: rule metrics, reward-model and LLM-judge scores, report."""
+    """Evaluate candidates on held-out prompts: rule metrics, reward-model and LLM-judge scores, report.
+
+    With --generations, score texts that already exist instead (same metrics, scorecard and report)."""
+    from slmforge.errors import ConfigError
     from slmforge.evaluate import evaluate, load_eval_config
     from slmforge.kit import load_kit
     from slmforge.llm.client import LLMClient
@@ -32,6 +39,15 @@ def eval_command(
     from slmforge.llm.ledger import default_path
 
     lk = load_kit(kit)
+    if generations is not None:
+        from slmforge.evaluate.existing import evaluate_existing
+
+        report_dir = evaluate_existing(lk, generations, out, rm_dir=str(rm) if rm else None)
+        console.print(f"report: {report_dir / 'report.html'}", markup=False, highlight=False)
+        return
+    if config is None or models is None:
+        raise ConfigError("--config and --models are needed to generate", field="--config",
+                          fix="pass both, or --generations FILE to score outputs that already exist")
     cfg = load_eval_config(config)
     updates = {k: v for k, v in {"max_items": max_items, "heldout": str(heldout) if heldout else None}.items() if v}
     cfg = cfg.model_validate(cfg.model_dump() | updates)

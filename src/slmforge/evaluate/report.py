@@ -102,6 +102,7 @@ def _best_cells(rows: list[dict[str, Any]], group_key: str) -> dict[tuple[int, s
 def write_report(
     rows: list[dict[str, Any]], verdicts: list[dict[str, Any]], out_dir: str | Path, meta: ReportMeta,
     *, n_boot: int = 1000, seed: int = 0, worst_n: int = 10, scorecard: list[dict[str, Any]] | None = None,
+    extra_sections: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Compute every table, draw the plots and write CSVs, ``report.md`` and ``report.html``.
 
@@ -113,6 +114,7 @@ def write_report(
         n_boot / seed: bootstrap replicates and seed for the win-rate intervals.
         worst_n: rows in the worst-items table.
         scorecard: rows of :func:`slmforge.evaluate.scorecard.scorecard`, shown first.
+        extra_sections: more ``{"id", "title", "intro", "rows"}`` tables, shown after the scorecard.
 
     Returns:
         path of ``report.html``.
@@ -123,7 +125,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     win = tables.win_rates(verdicts, n_boot=n_boot, seed=seed) if verdicts else []
     consistency = tables.overall_consistency(verdicts)
-    sections: list[dict[str, Any]] = [
+    sections: list[dict[str, Any]] = [{"figs": [], **x} for x in extra_sections or []] + [
         {"id": "scores-by-task", "title": "Mean scores per task and candidate", "rows": tables.scores_by_task(rows),
          "figs": ["scores_by_task", "criteria"], "best_group": "task",
          "intro": "judge.* are G-Eval scores (1-5); check.* rule-check scores (0-1); rougeL (0-1) and chrF (0-100) "

@@ -76,6 +76,17 @@ def rule_rows(lk: LoadedKit, cfg: EvalConfig, items: list[HeldoutItem], gens: li
     return rows
 
 
+def add_rm_scores(rows: list[dict[str, Any]], items: list[HeldoutItem], rm_dir: str) -> None:
+    """Put the reward model's score (an unbounded logit, higher = preferred) into each scored row as ``rm``."""
+    from slmforge.train.rm import score_texts
+
+    scored = [r for r in rows if r["text"].strip()]
+    prompts = {it.id: it.instruction for it in items}
+    rm = score_texts(rm_dir, [prompts[r["item_id"]] for r in scored], [r["text"] for r in scored])
+    for r, v in zip(scored, rm, strict=True):
+        r["rm"] = round(float(v), 4)
+
+
 def add_judge_scores(lk: LoadedKit, rows: list[dict[str, Any]], scores: list[PointScore]) -> None:
     """Put ``judge.<criterion>`` and the rubric-weighted ``judge.overall`` into the rows (in place)."""
     index = {(r["item_id"], r["candidate"]): r for r in rows}
@@ -168,13 +179,7 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -
     write_jsonl(out / "generations.jsonl", gens)
     rows = rule_rows(lk, cfg, items, gens)
     if cfg.rm_dir:
-        from slmforge.train.rm import score_texts
-
-        scored = [r for r in rows if r["text"].strip()]
-        prompts = {it.id: it.instruction for it in items}
-        rm = score_texts(cfg.rm_dir, [prompts[r["item_id"]] for r in scored], [r["text"] for r in scored])
-        for r, v in zip(scored, rm, strict=True):
-            r["rm"] = round(float(v), 4)
+        add_rm_scores(rows, items, cfg.rm_dir)
     scores: list[PointScore] = []
     verdicts: list[PairVerdict] = []
     steps: dict[str, Any] = {}
