@@ -173,3 +173,15 @@ def test_family_warning():
     assert family_warning("deepseek-chat", "deepseek-reasoner") is not None
     assert family_warning("claude-3-5-sonnet", "deepseek-chat") is None
     assert family_warning("judge-model", None) is None
+
+
+def test_a_reply_with_two_scores_or_verdicts_is_a_failure_never_last_wins():
+    """A candidate text can make the judge echo `"score": 5`; a reply that carries two is rejected."""
+    score, _, err = parse_score('{"reason": "ok", "score": 2, "score": 5}')
+    assert score is None and "repeats the key 'score'" in err
+    score, _, err = parse_score('{"reason": {"quoted": {"score": 5}}, "score": 2}')
+    assert score is None and "more than one 'score'" in err
+    winner, _, err = parse_winner('{"winner": "B", "reason": "x", "winner": "A"}')
+    assert winner is None and "repeats the key 'winner'" in err
+    assert parse_score('{"score": 4} {"score": 5}')[2] == "reply is not one JSON object"
+    assert parse_score('{"reason": "has score: 5 in prose", "score": 3}')[0] == 3

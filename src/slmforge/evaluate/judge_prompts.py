@@ -88,20 +88,52 @@ def pairwise_messages(kit: Kit, task: Task, instruction: str, text_a: str, text_
     return [system_message(kit), {"role": "user", "content": user.strip()}]
 
 
-def _json_object(text: str | None) -> dict[str, Any] | None:
+class _DuplicateKey(ValueError):
+    """A JSON object in a judge reply repeats a key (``json.loads`` would silently keep the last one)."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise _DuplicateKey(f"the reply repeats the key {dup[0]!r}")
+    return dict(pairs)
+
+
+def _count_key(obj: Any, key: str) -> int:
+    if isinstance(obj, dict):
+        return (key in obj) + sum(_count_key(v, key) for v in obj.values())
+    if isinstance(obj, list):
+        return sum(_count_key(v, key) for v in obj)
+    return 0
+
+
+def _json_object(text: str | None, field: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    """The judge reply as one JSON object, strictly: ``(object, None)`` or ``(None, why)``.
+
+    A reply that is not exactly one JSON object (after an optional code fence), repeats a key at any
+    depth, or carries ``field`` more than once anywhere (e.g. a candidate text that made the judge echo
+    ``"score": 5`` inside its reason object) is a judge failure, never "last one wins".
+    """
     if not text:
-        return None
+        return None, "empty reply"
     s = _FENCE.sub("", text.strip())
     try:
-        obj = json.loads(s)
+        obj = json.loads(s, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as e:
+        return None, str(e)
     except json.JSONDecodeError:
-        return None
-    return obj if isinstance(obj, dict) else None
+        return None, "reply is not one JSON object"
+    if not isinstance(obj, dict):
+        return None, "reply is not one JSON object"
+    if field and _count_key(obj, field) > 1:
+        return None, f"the reply has more than one {field!r} field"
+    return obj, None
 
 
 def parse_steps(text: str | None) -> list[str] | None:
     """``{"steps": [str, ...]}`` → the steps (1..10 non-empty strings), else None."""
-    obj = _json_object(text)
+    obj, _ = _json_object(text, "steps")
     steps = obj.get("steps") if obj else None
     if not isinstance(steps, list) or not 1 <= len(steps) <= 10 or not all(isinstance(s, str) and s.strip() for s in steps):
         return None
@@ -116,11 +148,12 @@ def parse_score(text: str | None) -> tuple[int | None, str, str | None]:
 
     Returns:
         ``(score, reason, error)``: ``score`` an int in 1..5, or None with ``error`` saying why
-        (not one JSON object, missing key, not an integer, out of scale).
+        (not one JSON object, a repeated key or a second ``score`` field, missing key, not an integer,
+        out of scale).
     """
-    obj = _json_object(text)
+    obj, why = _json_object(text, "score")
     if obj is None:
-        return None, "", "reply is not one JSON object"
+        return None, "", why
     reason = obj.get("reason")
     reason = reason if isinstance(reason, str) else ""
     score = obj.get("score")
@@ -133,9 +166,9 @@ def parse_score(text: str | None) -> tuple[int | None, str, str | None]:
 
 def parse_winner(text: str | None) -> tuple[str | None, str, str | None]:
     """Parse a pairwise reply → ``(winner in {'A', 'B', 'tie'} or None, reason, error)``."""
-    obj = _json_object(text)
+    obj, why = _json_object(text, "winner")
     if obj is None:
-        return None, "", "reply is not one JSON object"
+        return None, "", why
     reason = obj.get("reason") if isinstance(obj.get("reason"), str) else ""
     winner = obj.get("winner")
     if not isinstance(winner, str) or winner.strip().lower() not in ("a", "b", "tie"):
