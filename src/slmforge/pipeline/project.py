@@ -84,6 +84,8 @@ class TrainStage(StrictModel):
     trl: dict[str, Any] = Field(default_factory=dict, description="Fields of the method's TRL config class.")
     rewards: dict[str, Any] = Field(default_factory=dict, description="GRPO only: RewardSection fields.")
     max_rows: int | None = Field(default=None, ge=1, description="Use at most this many training rows.")
+    max_eval_rows: int | None = Field(default=None, ge=1, description="Use at most this many held-out rows for the "
+                                                                       "stage's held-out loss / accuracy.")
 
 
 class TrainSection(StrictModel):

@@ -68,8 +68,10 @@ class Context:
         return list(self.cfg.student.base or [])
 
     def local(self, model: str, adapter: str | None = None, **kw: Any) -> ModelConfig:
-        """A local-backend role for ``model`` (+ LoRA ``adapter``) on the student's device."""
-        return ModelConfig(backend="local", model=model, adapter=adapter, device=self.cfg.student.device, **kw)
+        """A local-backend role for ``model`` (+ LoRA ``adapter``) on the student's device; 32 prompts per
+        ``generate`` call (a small model on a CPU is bound by reading its weights, so wide batches are cheap)."""
+        return ModelConfig(backend="local", model=model, adapter=adapter, device=self.cfg.student.device,
+                           **({"batch_size": 32} | kw))
 
     def client(self, roles: dict[str, ModelConfig]):
         """An LLMClient over the run's ledger with ``roles`` (run id = project name, budget from the project)."""

@@ -22,7 +22,8 @@ def _train_config(ctx: Context, method: str, d: Path, base: list[str], train: Pa
 
     cfg = TrainConfig.model_validate({
         "method": method, "output_dir": str(d), "model": {"base": base},
-        "data": {"train": str(train), "eval": str(eval_) if eval_ else None, "max_rows": section.max_rows},
+        "data": {"train": str(train), "eval": str(eval_) if eval_ else None, "max_rows": section.max_rows,
+                 "max_eval_rows": section.max_eval_rows},
         "lora": section.lora, "rewards": rewards or {}, "trl": section.trl,
     })
     check_trl_keys(cfg)
