@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_TELEMETRY := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo demo-zh test test-slow bench clean
 
 $(BIN)/slmforge: pyproject.toml $(CONSTRAINTS) requirements-lock.txt
 	$(PY) -m venv $(VENV)
@@ -21,7 +21,10 @@ $(BIN)/slmforge: pyproject.toml $(CONSTRAINTS) requirements-lock.txt
 
 install: $(BIN)/slmforge  ## create .venv and install slmforge (CPU torch)
 
-demo: install  ## offline demo: tiny local model, example kit, report under runs/demo/
+demo: install  ## offline demo on a real model: SmolLM2-135M-Instruct, English kit, report under runs/demo-en/
+	$(BIN)/slmforge --offline run examples/elemental-equation-en/project.yaml
+
+demo-zh: install  ## offline demo of the machinery: tiny random-weight model, Chinese kit, runs/demo/
 	$(BIN)/slmforge --offline run examples/elemental-equation/project.yaml
 
 test: install  ## default test suite (no GPU, no network)
