@@ -60,6 +60,9 @@ class StudentSection(StrictModel):
     base: list[str] | None = Field(default=None, description="Hub ids or folders, tried in order.")
     tiny: TinySection | None = Field(default=None, description="Build a tiny model instead (offline demo).")
     device: str | None = Field(default=None, description="Torch device for generation; None = cuda if available.")
+    load_in_4bit: bool = Field(default=False, description="Train on 4-bit NF4 base weights (QLoRA; CUDA only).")
+    gradient_checkpointing: bool | None = Field(default=None, description="Recompute activations to save memory; "
+                                                                          "default: on with CUDA, off on CPU.")
 
 
 class ImportSection(StrictModel):

@@ -21,7 +21,8 @@ def _train_config(ctx: Context, method: str, d: Path, base: list[str], train: Pa
     from slmforge.train.config import TrainConfig, check_trl_keys
 
     cfg = TrainConfig.model_validate({
-        "method": method, "output_dir": str(d), "model": {"base": base},
+        "method": method, "output_dir": str(d), "model": {"base": base, "load_in_4bit": ctx.cfg.student.load_in_4bit,
+                  "gradient_checkpointing": ctx.cfg.student.gradient_checkpointing},
         "data": {"train": str(train), "eval": str(eval_) if eval_ else None, "max_rows": section.max_rows,
                  "max_eval_rows": section.max_eval_rows},
         "lora": section.lora, "rewards": rewards or {}, "trl": section.trl,
