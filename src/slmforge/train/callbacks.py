@@ -31,6 +31,43 @@ class MetricsCallback(TrainerCallback):
                 f.write(json.dumps(row, default=float) + "\n")
 
 
+class StageProgress(TrainerCallback):
+    """One progress bar per training stage with its headline metric, in place of transformers' own bar and
+    the raw log dicts it prints (``ProgressCallback`` / ``PrinterCallback``).
+
+    Args:
+        label: the bar's description (the method: ``sft``, ``dpo`` …).
+    """
+
+    HEADLINE = ("loss", "eval_loss", "rewards/accuracies", "reward", "eval_accuracy")
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar = None
+
+    def on_train_begin(self, args, state, control, **kwargs):  # noqa: D102 - TrainerCallback API
+        from tqdm.auto import tqdm
+
+        if state.is_world_process_zero:
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc=self.label, unit="step",
+                            dynamic_ncols=True, leave=True)
+
+    def on_step_end(self, args, state, control, **kwargs):  # noqa: D102
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: D102
+        shown = {k.split("/")[-1]: f"{v:.3g}" for k, v in (logs or {}).items()
+                 if k in self.HEADLINE and isinstance(v, (int, float))}
+        if self.bar is not None and shown:
+            self.bar.set_postfix(shown, refresh=False)
+
+    def on_train_end(self, args, state, control, **kwargs):  # noqa: D102
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 class InterruptCallback(TrainerCallback):
     """First Ctrl-C: save a checkpoint at the end of the current step and stop; a second Ctrl-C aborts.
 

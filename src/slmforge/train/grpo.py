@@ -5,7 +5,8 @@ Run it::
     slmforge train grpo --config src/slmforge/train/configs/grpo.yaml
 
 Prompts come from the SFT set (the messages before the assistant answer). Rewards are the kit's checks
-(``slmforge.checks.reward_functions``, one function per weighted check) plus, optionally, a trained
+(``slmforge.checks.reward_functions``, one function per weighted reward check of the check registry, with
+the kit's catalog vocabulary) plus, optionally, a trained
 reward model's score squashed to [0, 1] with a sigmoid. TRL logs ``rewards/<name>/mean`` per step,
 which lands in ``metrics.jsonl`` and the plot, and (``log_completions``, on by default here) every
 completion with its rewards to ``checkpoints/completions/completions_<step>.parquet``; read them back
@@ -117,6 +118,7 @@ def train_grpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
     from datasets import Dataset
     from trl import GRPOTrainer
 
+    from slmforge.checks import kit_vocabulary
     from slmforge.checks.rewards import reward_functions
     from slmforge.kit import load_kit
 
@@ -127,8 +129,9 @@ def train_grpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
     base = load_base(cfg.model)
     manifest.notes += base.notes
     train_rows, _ = load_splits(cfg.data, read_sft_rows)
+    lk = load_kit(cfg.rewards.kit)
     try:
-        funcs = reward_functions(load_kit(cfg.rewards.kit).kit, weights=cfg.rewards.weights)
+        funcs = reward_functions(lk.kit, weights=cfg.rewards.weights, vocab=kit_vocabulary(lk))
     except ValueError as e:
         raise ConfigError(str(e), field="rewards.weights", fix="use check names of slmforge.checks") from e
     if cfg.rewards.reward_model:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from slmforge.errors import ConfigError
 from slmforge.runs import Manifest, file_hash, write_stage
-from slmforge.train.callbacks import METRICS, PLOT, InterruptCallback, MetricsCallback, plot_metrics
+from slmforge.train.callbacks import METRICS, PLOT, InterruptCallback, MetricsCallback, StageProgress, plot_metrics
 
 __all__ = ["MetricsCallback", "check_kept", "fit", "finish", "start_run", "trl_args"]
 from slmforge.train.config import TrainConfig, trl_config_class
@@ -119,8 +119,13 @@ def fit(trainer, out: Path, *, resume: bool) -> None:
     Raises:
         KeyboardInterrupt: after the checkpoint of an interrupted run is saved.
     """
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
     stop = InterruptCallback()
     trainer.add_callback(stop)
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(StageProgress(out.name))
     ckpt = last_checkpoint(out) if resume else None
     if resume:
         log.info("resuming from %s", ckpt or "scratch (no checkpoint found)")
