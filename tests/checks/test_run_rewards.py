@@ -14,7 +14,8 @@ LOUD = "家人们！这瓶精华绝绝子！！！含15%烟酰胺，三天见效
 def test_run_checks_defaults_scores_and_dict():
     kit = make_kit(constraints={"max_chars": 60, "cta_required": True})
     calm, loud = run_checks([CALM, LOUD], task=kit.task("ad"), subject=SUBJECT_ZH, kit=kit)
-    assert list(calm.results) == ["lexicon", "style", "constraints", "cta", "facts"]
+    assert list(calm.results) == ["lexicon", "style", "constraints", "cta", "facts", "structure", "markup",
+                                  "language", "degenerate", "coverage", "informative"]
     assert calm.passed and calm.score > 0.95
     assert not loud.passed and loud.score < calm.score
     d = loud.to_dict()
@@ -31,14 +32,16 @@ def test_run_checks_argument_errors():
         run_checks([CALM], task=None, subject=None, kit=kit, checks=["tone"])
     with pytest.raises(ValueError, match="references"):
         run_checks([CALM], task=None, subject=None, kit=kit, references=[])
-    assert set(CHECK_NAMES) == {"lexicon", "style", "constraints", "cta", "facts", "similarity"}
+    assert set(CHECK_NAMES) == {"lexicon", "style", "constraints", "cta", "facts", "structure", "markup", "language",
+                                "degenerate", "coverage", "informative", "similarity"}
 
 
 def test_reward_functions_are_trl_shaped_and_weighted():
     kit = make_kit(constraints={"cta_required": True})
     funcs = reward_functions(kit)
     assert [f.__name__ for f in funcs] == ["lexicon_reward", "style_reward", "constraints_reward", "cta_reward",
-                                          "facts_reward"]
+                                          "facts_reward", "structure_reward", "markup_reward", "language_reward",
+                                          "degenerate_reward", "coverage_reward", "informative_reward"]
     completions = [[{"role": "assistant", "content": CALM}], [{"role": "assistant", "content": LOUD}]]
     cols = {"task": ["ad", "ad"], "subject": [json.dumps(SUBJECT_ZH, ensure_ascii=False)] * 2,
             "prompts": [[{"role": "user", "content": "写一条广告，不要使用表情"}]] * 2}

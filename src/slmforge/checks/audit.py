@@ -17,16 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from slmforge.checks.facts import reference_fact_edits
+from slmforge.checks.registry import default_checks
 from slmforge.checks.run import run_checks
 from slmforge.checks.types import CheckReport
-from slmforge.checks.vocab import build_vocabulary
+from slmforge.checks.vocab import kit_vocabulary
 from slmforge.data.formats import Row, detect_format, parse_row, text_of
 from slmforge.data.io import read_jsonl
 from slmforge.errors import DataError
 from slmforge.kit.load import LoadedKit
 from slmforge.kit.match import task_for_prompt
 
-DEFAULT_CHECKS = ("lexicon", "style", "constraints", "cta", "facts")
+DEFAULT_CHECKS: tuple[str, ...] | None = None
+"""``None``: every per-text check of the registry (all but corpus checks such as ``similarity``), the same
+set for every row so that the tables line up (facts and coverage pass a row without a subject)."""
 
 
 @dataclass
@@ -60,14 +63,14 @@ def _user_text(prompt: list[dict[str, Any]]) -> str:
     return text_of(users[-1:]) if users else text_of(prompt)
 
 
-def check_file(path: str | Path, lk: LoadedKit, *, checks: Sequence[str] = DEFAULT_CHECKS,
+def check_file(path: str | Path, lk: LoadedKit, *, checks: Sequence[str] | None = DEFAULT_CHECKS,
                on_row: Callable[[], None] | None = None) -> FileAudit:
     """Run the checks over every row of a JSONL data file.
 
     Args:
         path: SFT or preference JSONL (TRL, OpenAI, seed formats …).
         lk: the loaded kit (tasks, catalog, glossary).
-        checks: which checks to run.
+        checks: which checks to run; ``None``: every per-text check of the registry (:data:`DEFAULT_CHECKS`).
         on_row: called after each row (progress bars).
 
     Returns:
@@ -76,7 +79,8 @@ def check_file(path: str | Path, lk: LoadedKit, *, checks: Sequence[str] = DEFAU
     Raises:
         DataError: unreadable file, a row of no known format (names file:line), or an empty file.
     """
-    vocab = build_vocabulary(lk.kit, lk.subjects.values())
+    vocab = kit_vocabulary(lk)
+    checks = list(checks) if checks is not None else default_checks(subject=True, reference=False, corpus=False)
     audit = FileAudit()
     for line, obj in read_jsonl(path):
         if isinstance(obj, dict) and isinstance(obj.get("text"), str) and isinstance(obj.get("task"), str):

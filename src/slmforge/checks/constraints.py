@@ -44,11 +44,16 @@ def _cta_cues(language: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(CTA_CUES.get(lang, [])) + (tuple(CTA_CUES["en"]) if lang != "en" else ()) + extra
 
 
+def cta_cues(kit: Kit) -> tuple[str, ...]:
+    """Every call-to-action cue of a kit: the built-in ones of its language and English, plus ``kit.checks.cta_cues``."""
+    return _cta_cues(kit.language, tuple(kit.checks.cta_cues))
+
+
 def find_cta(text: str, kit: Kit) -> list[tuple[int, int]]:
     """``(start, end)`` spans of call-to-action cues in ``text`` (built-in cues of ``kit.language`` and
     English, plus ``kit.checks.cta_cues``), offsets into the original text."""
     p = prepare(text)
-    matcher = term_matcher(_cta_cues(kit.language, tuple(kit.checks.cta_cues)))
+    matcher = term_matcher(cta_cues(kit))
     return [p.span(s, e) for _, s, e in matcher.find(p.norm)]
 
 

@@ -40,15 +40,22 @@ NAME = "facts"
 UNSUPPORTED_WEIGHT = 0.1
 """Score cost of one unsupported amount (a contradiction costs 1): weak evidence, often harmless."""
 
-_AMOUNT_BEFORE = regex.compile(r"(\d+(?:\.\d+)?)\s*(%|‰)\s*(?:的)?\s*(?:高浓度|浓度|黄金浓度)?\s*$")
-_AMOUNT_AFTER = regex.compile(r"^\s*(?:浓度|含量)?\s*(?:为|达|达到|高达|是|:)?\s*(\d+(?:\.\d+)?)\s*(%|‰)")
-_CLAUSE_RE = regex.compile(r"[^。！？!?\n；;]+")
+_UNIT = r"(%|‰|\s?percent|\s?per\s?cent)"
+_AMOUNT_BEFORE = regex.compile(r"(\d+(?:\.\d+)?)\s*" + _UNIT + r"\s*(?:的)?\s*(?:高浓度|浓度|黄金浓度)?\s*$")
+_AMOUNT_AFTER = regex.compile(r"^\s*(?:浓度|含量|concentration)?\s*(?:为|达|达到|高达|是|:|at|of|is|in)?\s*"
+                              r"(?:(?:a\s+)?concentration\s+of\s+)?(\d+(?:\.\d+)?)\s*" + _UNIT + r"(?![a-z])")
+_AMOUNT_WINDOW = 30
+"""Characters before / after an ingredient searched for its amount ("at a concentration of 10%" fits)."""
+_CLAUSE_RE = regex.compile(r"(?:[^。！？!?\n；;.]|\.(?=\S))+")
+"""A clause: up to 。！？!?；; or a line break, or a full stop followed by a space or the end (English
+sentences; the dot inside "0.1%" or "e.g." followed by a letter does not end one)."""
 _OWN_CUE = regex.compile(r"含|添加|搭配|复配|配方|成分|协同|加入|融合|蕴含|富含|采用|搭载|\+|"
                          r"(?<![a-z])(?:contains?|with|formulated|infused|enriched)(?![a-z])")
 _TARGET_CUE = regex.compile(r"适合|专为|针对|推荐|适用|人群|用户|(?<![a-z])(?:for|suits?|suitable)(?![a-z])")
 _NUMBER_RE = regex.compile(r"\d+(?:\.\d+)?\s*(?:%|‰|倍|小时|h|天|日|周|分钟|秒|岁|mg|ml|g|x)?")
 _LATIN_RE = regex.compile(r"[a-z0-9αβγ]+(?:-[a-z0-9]+)*")
 _LETTER_RE = regex.compile(r"\p{L}")
+_CATEGORY_FIELDS = ("category", "type", "kind")
 
 
 _DECIMAL_RE = regex.compile(r"\d+(?:\.\d+)?")
@@ -69,6 +76,21 @@ def _mentions(norm: str, role: str, facts: SubjectFacts, vocab: Vocabulary) -> l
         if not out or s >= out[-1][2]:
             out.append((t, s, e))
     return out
+
+
+def _names_product(norm: str, cs: int, ce: int, names: list[str], skip: tuple[int, int] = (0, -1)) -> bool:
+    """True when ``norm[cs:ce]`` holds one of ``names`` (≥ 2 characters) at a position outside ``skip``
+    (inclusive): the noun right after an ingredient ("vitamin C serum", 「维生素C精华」) names another
+    product of that kind, not this one."""
+    for n in names:
+        if len(n) < 2:
+            continue
+        i = norm.find(n, cs, ce)
+        while i >= 0:
+            if not skip[0] <= i <= skip[1] and i + len(n) <= ce:
+                return True
+            i = norm.find(n, i + 1, ce)
+    return False
 
 
 def _clause(norm: str, s: int) -> tuple[int, int]:
@@ -119,13 +141,16 @@ def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | N
     if subject is not None:
         facts = subject_facts(subject, kit)
         names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
+        kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
+        own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
         for term, s, e in _mentions(norm, "ingredients", facts, vocab):
             a, b = p.span(s, e)
             if facts.owns(term):
-                m = _AMOUNT_BEFORE.search(norm, max(0, s - 14), s) or _AMOUNT_AFTER.match(norm[e:e + 14])
+                m = (_AMOUNT_BEFORE.search(norm, max(0, s - _AMOUNT_WINDOW), s)
+                     or _AMOUNT_AFTER.match(norm[e:e + _AMOUNT_WINDOW]))
                 if not m:
                     continue
-                said = m.group(1) + m.group(2)
+                said = m.group(1) + ("%" if "p" in m.group(2) else m.group(2))
                 record = facts.amounts.get(term) or next((v for k, v in facts.amounts.items() if term in k or k in term), None)
                 if record is None:
                     findings.append(Finding(NAME, "unsupported_number", f"{said} {text[a:b]}: the record gives no amount",
@@ -136,7 +161,7 @@ def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | N
                 continue
             cs, ce = _clause(norm, s)
             clause = norm[cs:ce]
-            own_clause = (_OWN_CUE.search(clause) or any(n in clause for n in names)
+            own_clause = (_OWN_CUE.search(clause) or _names_product(norm, cs, ce, names, skip=(e, e + 2))
                           or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2))
             if own_clause:
                 findings.append(Finding(NAME, "foreign_entity", f"{text[a:b]!r} named as the product's own; "
@@ -149,7 +174,7 @@ def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | N
                 if facts.owns(term) or (facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
                     continue
                 cs, ce = _clause(norm, s)
-                if _TARGET_CUE.search(norm, cs, ce) or any(n in norm[cs:ce] for n in names):
+                if _TARGET_CUE.search(norm, cs, ce) or _names_product(norm, cs, ce, own_values):
                     a, b = p.span(s, e)
                     findings.append(Finding(NAME, "contradicted_audience",
                                             f"audience {text[a:b]!r}; the record says {sorted(facts.terms['audiences'])[0]!r}",

@@ -6,9 +6,12 @@ function"). Our datasets carry ``task`` (task id) and ``subject`` (the record as
 dict); the prompt's text is also read for the constraints it states. Completions may be plain strings
 or conversational ``[{"role": "assistant", "content": ...}]`` lists.
 
-Each function returns ``weight × score`` with the weight from ``kit.checks.reward_weights`` (or
-``weights``), so the sum of the functions is the kit's weighted reward; pass ``reward_weights`` to
-``GRPOConfig`` instead if you prefer TRL to weigh them.
+The reward set is the registry's (:data:`slmforge.checks.registry.CHECKS`, every check marked
+``reward``). Each function returns ``weight × score`` with the weight from
+:func:`~slmforge.checks.registry.check_weights` (``kit.checks.reward_weights`` over each check's default,
+or ``weights``), so the sum of the functions is the kit's weighted reward; pass ``reward_weights`` to
+``GRPOConfig`` instead if you prefer TRL to weigh them. A check that needs a context the row lacks (facts
+or coverage without a subject) scores neutrally: its full weight.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from slmforge.checks.run import CHECK_NAMES, run_checks
+from slmforge.checks.registry import CHECKS, check_weights, reward_names
+from slmforge.checks.run import run_checks
 from slmforge.checks.vocab import Vocabulary
 from slmforge.kit.schema import Kit
 
@@ -57,6 +61,8 @@ def _column(kwargs: dict[str, Any], key: str, n: int) -> list[Any]:
 
 
 def _make(name: str, weight: float, kit: Kit, vocab: Vocabulary | None) -> RewardFunc:
+    needs = CHECKS[name].needs
+
     def reward(completions: list[Any], **kwargs: Any) -> list[float]:
         n = len(completions)
         tasks, subjects = _column(kwargs, "task", n), _column(kwargs, "subject", n)
@@ -65,8 +71,8 @@ def _make(name: str, weight: float, kit: Kit, vocab: Vocabulary | None) -> Rewar
         for c, t, s, p in zip(completions, tasks, subjects, prompts, strict=True):
             task = kit.task(t) if t else None
             subject = _subject(s)
-            if name == "facts" and subject is None:
-                out.append(weight)  # nothing to ground against: neutral
+            if needs and not (subject is not None and "subject" in needs):
+                out.append(weight)  # nothing to check against (no subject, no reference): neutral
                 continue
             report = run_checks([completion_text(c)], task=task, subject=subject, kit=kit,
                                 instruction=prompt_text(p), checks=[name], vocab=vocab)[0]
@@ -80,22 +86,28 @@ def _make(name: str, weight: float, kit: Kit, vocab: Vocabulary | None) -> Rewar
 
 def reward_functions(kit: Kit, *, weights: dict[str, float] | None = None,
                      vocab: Vocabulary | None = None) -> list[RewardFunc]:
-    """One TRL reward function per weighted check.
+    """One TRL reward function per weighted reward check of the registry.
 
     Args:
         kit: the kit whose rules become rewards.
-        weights: check name → weight; default ``kit.checks.reward_weights``. Checks at weight 0 and
-            ``similarity`` (a corpus property, not a per-completion reward) are left out.
-        vocab: entity vocabulary for the facts reward (build it once over the catalog).
+        weights: check name → weight, exactly the rewards wanted; default: every reward check of the
+            registry (:func:`~slmforge.checks.registry.reward_names`) at its
+            :func:`~slmforge.checks.registry.check_weights` weight. Checks at weight 0 and checks that are
+            not rewards (``similarity``, a corpus property) are left out.
+        vocab: entity vocabulary for the facts and coverage rewards
+            (:func:`slmforge.checks.vocab.kit_vocabulary` of the loaded kit).
 
     Returns:
-        Functions ``f(completions, **kwargs) -> list[float]`` named ``<check>_reward``.
+        Functions ``f(completions, **kwargs) -> list[float]`` named ``<check>_reward``, in registry order
+        for the default set, each in [0, weight].
 
     Raises:
         ValueError: a weight names an unknown check.
     """
-    weights = kit.checks.reward_weights if weights is None else weights
-    unknown = [k for k in weights if k not in CHECK_NAMES]
+    if weights is None:
+        kit_weights = check_weights(kit)
+        weights = {n: kit_weights[n] for n in reward_names()}
+    unknown = [k for k in weights if k not in CHECKS]
     if unknown:
-        raise ValueError(f"unknown checks in reward weights {unknown}; known: {list(CHECK_NAMES)}")
-    return [_make(name, w, kit, vocab) for name, w in weights.items() if w > 0 and name != "similarity"]
+        raise ValueError(f"unknown checks in reward weights {unknown}; known: {list(CHECKS)}")
+    return [_make(name, w, kit, vocab) for name, w in weights.items() if w > 0 and CHECKS[name].reward]

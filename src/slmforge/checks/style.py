@@ -60,7 +60,7 @@ HYPE_PATTERNS: dict[str, list[str]] = {
     "en": [
         r"miracle", r"overnight (?:results|transformation)", r"in (?:just )?\d+ days?", r"game[- ]?changer",
         r"holy grail", r"insane(?:ly)?", r"life[- ]?changing", r"guaranteed", r"100% (?:effective|results|guaranteed)",
-        r"best ever", r"#1", r"number one", r"last chance", r"only \d+ left", r"act now", r"limited time only",
+        r"best ever", r"#1(?![\w])", r"number one", r"last chance", r"only \d+ left", r"act now", r"limited time only",
         r"mind[- ]?blowing", r"unbelievable", r"jaw[- ]?dropping", r"obsessed", r"ultimate", r"revolutionary",
     ],
 }

@@ -25,9 +25,16 @@ def run(
     until: str = typer.Option(None, "--until", help="Stop after this stage."),
     only: str = typer.Option(None, "--only", help="Run only this stage (its inputs must exist)."),
     from_: str = typer.Option(None, "--from", help="Start at this stage (earlier ones must be done)."),
+    check: bool = typer.Option(False, "--check", help="Validate the whole project and describe the run, then exit."),
 ) -> None:
     """Run the pipeline: model → synth → clean → split → prefs → SFT → merge → DPO → RM → GRPO → eval."""
-    from slmforge.pipeline.run import run_project
+    from slmforge.pipeline.run import check_project, run_project
+
+    if check:
+        for line in check_project(project):
+            console.print(line, markup=False, highlight=False)
+        console.print("project ok", style="green")
+        return
 
     t0, started = time.time(), {}
 

@@ -17,6 +17,10 @@ def serve(
                                       "Each is served as model id NAME."),
     kit: Path | None = typer.Option(None, "--kit", help="Kit directory: enables /v1/copy and the playground."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind (0.0.0.0 to expose; set an API key then)."),
+    allowed_host: list[str] = typer.Option([], "--allowed-host", help="Also accept this name in the Host header "
+                                           "(besides localhost, 127.0.0.1, [::1] and --host); repeat for more. "
+                                           "Other Host headers get 421 (DNS-rebinding defence). With --api-key "
+                                           "the Host header is only checked when this is given."),
     port: int = typer.Option(8000, help="TCP port."),
     api_key: str | None = typer.Option(None, "--api-key", envvar="SLMFORGE_API_KEY",
                                        help="Require 'Authorization: Bearer KEY' on every /v1 route."),
@@ -39,8 +43,8 @@ def serve(
     if engine not in ("transformers", "vllm"):
         raise ConfigError(f"unknown engine {engine!r}", field="--engine", fix="use transformers or vllm")
     cfg = ServeConfig(model=model, adapters=parse_adapter_specs(adapter), kit=str(kit) if kit else None, host=host,
-                      port=port, api_key=api_key, max_concurrency=max_concurrency, max_body_bytes=max_body_bytes,
-                      default_max_tokens=max_tokens, served_model_name=served_model_name,
+                      allowed_hosts=allowed_host, port=port, api_key=api_key, max_concurrency=max_concurrency,
+                      max_body_bytes=max_body_bytes, default_max_tokens=max_tokens, served_model_name=served_model_name,
                       copy_system_prompt=system_prompt, guard_max_retries=guard_retries, device=device, engine=engine)
     if engine == "vllm":
         from slmforge.serve.vllm import exec_vllm, format_command, vllm_command
@@ -55,6 +59,11 @@ def serve(
 
     app = create_app(cfg)
     typer.echo(f"serving {app.state.engine.model_ids} on http://{host}:{port} (playground at /, API at /v1)", err=True)
+    if cfg.host_check():
+        from slmforge.serve.middleware import allowed_hosts
+
+        typer.echo(f"accepting Host: {', '.join(sorted(allowed_hosts(host, allowed_host)))} (add names with "
+                   "--allowed-host)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
 
 

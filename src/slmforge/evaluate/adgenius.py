@@ -45,7 +45,7 @@ def rule_metric_rows(lk: LoadedKit, rm_rows: list[dict[str, Any]]) -> list[dict[
         score rows (see :mod:`slmforge.evaluate.tables`) with check scores / passes, length,
         ROUGE-L and chrF against the chosen text (rejected sides only).
     """
-    from slmforge.checks import run_checks
+    from slmforge.checks import kit_vocabulary, run_checks
     from slmforge.kit.match import task_for_prompt
 
     rows: list[dict[str, Any]] = []
@@ -60,7 +60,7 @@ def rule_metric_rows(lk: LoadedKit, rm_rows: list[dict[str, Any]]) -> list[dict[
             seen_prompts.add(r["prompt"])
             pairs.insert(0, ("golden", r["chosen"]))
         reports = run_checks([t for _, t in pairs], task=task, subject=subject, kit=lk.kit, instruction=r["prompt"],
-                             references=[r["chosen"]] * len(pairs))
+                             references=[r["chosen"]] * len(pairs), vocab=kit_vocabulary(lk))
         for (cand, text), rep in zip(pairs, reports, strict=True):
             row: dict[str, Any] = {"item_id": f"rm{i}", "task": task_id, "candidate": cand, "subject_id": subject_id,
                                    "length_chars": char_length(text), "text": text}

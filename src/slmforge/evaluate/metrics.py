@@ -1,37 +1,45 @@
 """Reference-based and diversity metrics that work for Chinese, Japanese and Korean as well as English.
 
-* :func:`tokenize` — CJK characters are one token each (the usual practice for Chinese ROUGE, e.g.
-  the LCSTS benchmark, Hu et al. 2015), other scripts are lower-cased ``\\w+`` words; punctuation and
-  whitespace are dropped.
+The reference metrics are the standard implementations, so our numbers compare with published ones:
+
 * :func:`rouge_l` — ROUGE-L F-measure over the longest common subsequence (Lin 2004, "ROUGE: A
-  Package for Automatic Evaluation of Summaries", §3.1), with β = 1 as in Google's ``rouge_score``.
-  The LCS length is computed with the bit-parallel algorithm of Hyyrö 2004 ("Bit-parallel LCS-length
-  computation revisited"), O(m·n / word size) with Python integers.
-* :func:`chrf` — chrF_β (Popović 2015, "chrF: character n-gram F-score for automatic MT evaluation"):
-  character n-grams n = 1..6 over the text with whitespace removed; chrP and chrR are the arithmetic
-  means of the per-order precisions and recalls, β = 2 (recall weighted twice as much). Character
-  n-grams need no word segmentation, so the metric is script-agnostic.
+  Package for Automatic Evaluation of Summaries", §3.1), computed by Google's ``rouge-score``
+  (``rouge_scorer.RougeScorer(["rougeL"], tokenizer=...)``). Its default tokenizer keeps only
+  ``[a-z0-9]`` and so drops every CJK character; we pass :class:`CJKTokenizer` (:func:`tokenize`: one
+  token per CJK character — the usual practice for Chinese ROUGE, e.g. the LCSTS benchmark, Hu et al.
+  2015 — and lower-cased ``\\w+`` words for other scripts). β = 1 as ``rouge-score`` reports.
+* :func:`chrf` — chrF_β (Popović 2015, "chrF: character n-gram F-score for automatic MT evaluation")
+  by ``sacrebleu.metrics.CHRF``: character n-grams n = 1..6 over the text with whitespace removed, no
+  word n-grams (chrF, not chrF++), β = 2; chrP and chrR are the means over the orders both sides
+  have n-grams for (sacrebleu's default effective-order averaging, ``eps_smoothing=False``).
+  Character n-grams need no word segmentation, so the metric is script-agnostic.
+* :func:`bleu` — sentence BLEU (Papineni et al. 2002) by ``sacrebleu.metrics.BLEU`` with the
+  tokenizer of the language (``zh``: one token per Chinese character, 13a for the rest; ``ja-mecab``:
+  MeCab + IPAdic words; ``ko-mecab``: MeCab-ko + mecab-ko-dic morphemes; otherwise ``13a``), the
+  ``exp`` smoothing and effective order (see :func:`bleu`).
 * :func:`distinct_n` (from :mod:`slmforge.checks.similarity`, one implementation for filters and metrics) — distinct-n (Li et al. 2016, "A Diversity-Promoting Objective Function for
   Neural Conversation Models"): distinct n-grams / all n-grams over a set of texts.
 * :func:`char_length` — length in user-perceived characters (code points minus combining marks and
   variation selectors), the unit of the kit's ``max_chars``.
 
-Run ``python -m slmforge.evaluate.adgenius`` to see them on the AdGenius data.
+``sacrebleu`` and ``rouge-score`` (which imports NLTK, ~2 s) are imported on first use.
+``tests/evaluate/test_metrics.py`` keeps our earlier hand-written ROUGE-L and chrF as references and
+shows the library numbers equal them. Run ``python -m slmforge.evaluate.adgenius`` to see the metrics
+on the AdGenius data.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 from slmforge.checks.similarity import distinct_n  # noqa: F401 - re-exported: the report uses the checks' one
 
 # Han (incl. extension A and compatibility), kana, hangul syllables and jamo.
 _CJK = r"\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
-_WS = re.compile(r"\s+")
 
 
 def tokenize(text: str) -> list[str]:
@@ -57,82 +65,100 @@ def char_length(text: str) -> int:
     )
 
 
-def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence of two token sequences.
+class CJKTokenizer:
+    """A ``rouge-score`` tokenizer object (the library calls ``tokenize(text)``) that keeps CJK text.
 
-    Bit-parallel algorithm of Hyyrö 2004 (after Allison & Dix 1986): one machine-word operation per
-    token of ``b`` on a bit vector of ``len(a)`` bits, held in a Python int.
-
-    Args:
-        a: tokens, length m.
-        b: tokens, length n.
-
-    Returns:
-        LCS length in tokens, 0 ≤ result ≤ min(m, n).
+    ``rouge_score.tokenize`` lower-cases, replaces every non-``[a-z0-9]`` character by a space and so
+    drops Chinese, Japanese and Korean entirely; this one is :func:`tokenize` (CJK characters one token
+    each, other scripts ``\\w+`` words), without stemming.
     """
-    if not a or not b:
-        return 0
-    masks: dict[str, int] = {}
-    for i, tok in enumerate(a):
-        masks[tok] = masks.get(tok, 0) | (1 << i)
-    full = (1 << len(a)) - 1
-    v = full
-    for tok in b:
-        u = v & masks.get(tok, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(a) - v.bit_count()
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokens of ``text``, as :func:`tokenize`."""
+        return tokenize(text)
+
+
+@cache
+def _rouge_scorer() -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], tokenizer=CJKTokenizer())
 
 
 def rouge_l(candidate: str, reference: str, *, beta: float = 1.0) -> float:
-    """ROUGE-L F-measure (Lin 2004) of ``candidate`` against one ``reference``.
+    """ROUGE-L F-measure (Lin 2004) of ``candidate`` against one ``reference``, by ``rouge-score``.
 
     Args:
         candidate: generated text.
         reference: reference (golden) text.
-        beta: weight of recall relative to precision (1.0 = F1, as ``rouge_score`` reports).
+        beta: weight of recall relative to precision (1.0 = F1, as ``rouge_score`` reports); the F_β
+            is computed from rouge-score's LCS precision and recall.
 
     Returns:
-        score in [0, 1]; 0 when either side has no tokens.
+        score in [0, 1]; 0 when either side has no tokens or no token in common.
     """
-    c, r = tokenize(candidate), tokenize(reference)
-    lcs = lcs_length(r, c)
-    if lcs == 0:
+    s = _rouge_scorer().score(reference, candidate)["rougeL"]
+    p, rec = s.precision, s.recall
+    if p == 0 or rec == 0:
         return 0.0
-    p, rec = lcs / len(c), lcs / len(r)
     return (1 + beta**2) * p * rec / (rec + beta**2 * p)
 
 
-def _char_ngrams(text: str, n: int) -> Counter[str]:
-    s = _WS.sub("", text)
-    return Counter(s[i : i + n] for i in range(len(s) - n + 1))
+@cache
+def _chrf_metric(max_n: int, beta: float) -> Any:
+    from sacrebleu.metrics import CHRF
+
+    return CHRF(char_order=max_n, word_order=0, beta=beta)
 
 
 def chrf(candidate: str, reference: str, *, max_n: int = 6, beta: float = 2.0) -> float:
-    """chrF_β (Popović 2015) of ``candidate`` against one ``reference``, on a 0–100 scale.
+    """chrF_β (Popović 2015) of ``candidate`` against one ``reference``, on a 0–100 scale, by sacrebleu.
 
     Args:
         candidate: generated text.
         reference: reference (golden) text.
-        max_n: highest character n-gram order (the paper's best setting: 6).
+        max_n: highest character n-gram order (the paper's best setting and sacrebleu's default: 6).
         beta: recall weight (the paper's chrF2: 2.0).
 
     Returns:
-        score in [0, 100]; orders for which either side has no n-grams are left out of the averages
-        (as sacrebleu does for short texts); 0 when no order is left.
+        ``sacrebleu.metrics.CHRF(char_order=max_n, word_order=0, beta=beta).sentence_score`` in
+        [0, 100]: whitespace removed, case kept, orders for which either side has no n-grams left out
+        of the averages (sacrebleu ≥ 2.0 without ``eps_smoothing``); 0 when no order is left.
     """
-    precisions, recalls = [], []
-    for n in range(1, max_n + 1):
-        hyp, ref = _char_ngrams(candidate, n), _char_ngrams(reference, n)
-        if not hyp or not ref:
-            continue
-        match = sum((hyp & ref).values())
-        precisions.append(match / sum(hyp.values()))
-        recalls.append(match / sum(ref.values()))
-    if not precisions:
-        return 0.0
-    p, r = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
-    if p == 0 and r == 0:
-        return 0.0
-    return 100 * (1 + beta**2) * p * r / (beta**2 * p + r)
+    return float(_chrf_metric(max_n, beta).sentence_score(candidate, [reference]).score)
 
 
+BLEU_TOKENIZERS = {"zh": "zh", "ja": "ja-mecab", "ko": "ko-mecab"}
+"""Primary language subtag → sacrebleu tokenizer; any other language uses ``13a`` (mteval-v13a)."""
+
+
+@cache
+def _bleu_metric(tokenizer: str) -> Any:
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(tokenize=tokenizer, smooth_method="exp", effective_order=True)
+
+
+def bleu(candidate: str, reference: str, *, language: str) -> float:
+    """Sentence BLEU (Papineni et al. 2002) of ``candidate`` against one ``reference``, by sacrebleu.
+
+    ``sacrebleu.metrics.BLEU(tokenize=..., smooth_method="exp", effective_order=True)`` — the settings
+    of ``sacrebleu.sentence_bleu``: up to 4-grams, brevity penalty, case kept, and
+
+    * ``exp`` smoothing, method 3 of Chen & Cherry 2014 ("A Systematic Comparison of Smoothing
+      Techniques for Sentence-Level BLEU", WMT), the NIST smoothing of ``mteval-v13a.pl``: the k-th
+      order with no match gets precision ``1 / (2**k · total n-grams of that order)`` instead of 0;
+    * effective order: orders the candidate has no n-grams for (a text shorter than 4 tokens) are left
+      out of the geometric mean instead of making it 0.
+
+    Args:
+        candidate: generated text.
+        reference: reference (golden) text.
+        language: BCP-47 tag of the texts (the kit's ``language``); its primary subtag picks the
+            tokenizer from :data:`BLEU_TOKENIZERS` (``zh`` / ``ja`` / ``ko``), else ``13a``.
+
+    Returns:
+        score in [0, 100]; 0 when the candidate shares no token with the reference or is empty.
+    """
+    primary = language.replace("_", "-").split("-")[0].lower()
+    return float(_bleu_metric(BLEU_TOKENIZERS.get(primary, "13a")).sentence_score(candidate, [reference]).score)

@@ -35,12 +35,15 @@ log = logging.getLogger(__name__)
 def rule_rows(lk: LoadedKit, cfg: EvalConfig, items: list[HeldoutItem], gens: list[Generation]) -> list[dict[str, Any]]:
     """One score row per generation with the rule metrics: checks, length, ROUGE-L / chrF vs golden.
 
+    The checks are the check registry's (``cfg.checks``, default: every check whose inputs the item has),
+    with the kit's catalog vocabulary, so the columns follow :data:`slmforge.checks.registry.CHECKS`.
+
     Returns:
         rows with ``item_id, task, candidate, subject_id, length_chars, text, check.<name>, pass.<name>,
         check.score, pass.all, facts.contradicted, facts.unsupported, rougeL, chrF`` (reference metrics
         are left empty for the golden candidate itself and for items without a reference).
     """
-    from slmforge.checks import run_checks
+    from slmforge.checks import kit_vocabulary, run_checks
 
     golden_names = {c.name for c in cfg.candidates if c.kind == "golden"}
     by_item: dict[str, list[Generation]] = {}
@@ -53,7 +56,7 @@ def rule_rows(lk: LoadedKit, cfg: EvalConfig, items: list[HeldoutItem], gens: li
             continue
         reports = run_checks([g.text for g in gs], task=lk.kit.task(it.task), subject=lk.subjects.get(it.subject_id or ""),
                              kit=lk.kit, instruction=it.instruction, references=[it.reference] * len(gs),
-                             checks=cfg.checks)
+                             checks=cfg.checks, vocab=kit_vocabulary(lk))
         for g, rep in zip(gs, reports, strict=True):
             row: dict[str, Any] = {"item_id": it.id, "task": it.task, "candidate": g.candidate,
                                    "subject_id": it.subject_id, "length_chars": char_length(g.text), "text": g.text}

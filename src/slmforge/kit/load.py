@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from slmforge.config import format_loc, parse_yaml_text, yaml_line
 from slmforge.errors import KitError
 from slmforge.kit.schema import Catalog, FieldSpec, Kit
 
@@ -57,36 +57,6 @@ class LoadedKit:
         return [g for g in self.golden if g.task == task]
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _yaml_line(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort 1-based line of a key path in a YAML document (None when not found)."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == str(part):
-                    line, node = k.start_mark.line + 1, v
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 def parse_kit_yaml(path: Path) -> Kit:
     """Parse and validate one ``kit.yaml``.
 
@@ -97,13 +67,7 @@ def parse_kit_yaml(path: Path) -> Kit:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise KitError(f"cannot read kit file: {e}", file=path, fix="check the path and that it is UTF-8") from e
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = e.problem_mark if isinstance(e, yaml.MarkedYAMLError) else None
-        raise KitError(
-            f"invalid YAML: {e}", file=path, line=mark.line + 1 if mark else None, fix="fix the YAML syntax"
-        ) from e
+    data = parse_yaml_text(text, path, error=KitError)
     if not isinstance(data, dict):
         raise KitError("kit.yaml must be a mapping of keys", file=path, fix="see examples/elemental-equation/kit.yaml")
     try:
@@ -117,7 +81,7 @@ def parse_kit_yaml(path: Path) -> Kit:
             "missing": "add the key",
         }.get(err["type"], "correct the value")
         more = f" (and {len(e.errors()) - 1} more problems)" if len(e.errors()) > 1 else ""
-        raise KitError(msg + more, file=path, line=_yaml_line(text, loc), field=_format_loc(loc) or None, fix=fix) from e
+        raise KitError(msg + more, file=path, line=yaml_line(text, loc), field=format_loc(loc) or None, fix=fix) from e
 
 
 def coerce_value(spec: FieldSpec, raw: Any) -> Any:

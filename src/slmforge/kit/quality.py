@@ -34,13 +34,13 @@ def golden_problems(lk: LoadedKit) -> list[KitProblem]:
     Returns:
         problems in golden-file order (``where`` is ``golden:<id>``).
     """
-    from slmforge.checks import run_checks
+    from slmforge.checks import kit_vocabulary, run_checks
 
     problems = []
     for g in lk.golden:
         task, subject = lk.kit.task(g.task), lk.subjects[g.subject_id]
         rep = run_checks([g.text], task=task, subject=subject, kit=lk.kit,
-                         instruction=render_student_prompt(lk.kit, task, subject, g.value))[0]
+                         instruction=render_student_prompt(lk.kit, task, subject, g.value), vocab=kit_vocabulary(lk))[0]
         errors = [f"{name}: {f.message}" for name, res in rep.results.items() for f in res.findings
                   if f.severity == "error"]
         if errors:

@@ -20,7 +20,22 @@ import jinja2
 from slmforge.errors import KitError
 from slmforge.kit.schema import Kit, Task
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
+class _FieldsFirst(jinja2.Environment):
+    """Jinja2 environment where ``subject.<field>`` reads the field even when a ``dict`` method has its name.
+
+    Jinja2 looks up ``obj.name`` as an attribute first, so a catalog field called ``values``, ``items``
+    or ``keys`` would render the dict method (and ``| join`` would fail with a ``TypeError``); here a
+    mapping's own key wins.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``obj[attribute]`` when ``obj`` is a dict holding that key, else Jinja2's lookup (attribute first)."""
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_ENV = _FieldsFirst(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
 
 @lru_cache(maxsize=256)
@@ -60,6 +75,9 @@ def _render(source: str, field: str, **variables: Any) -> str:
     except jinja2.UndefinedError as e:
         raise KitError(f"template uses an undefined variable: {e.message}", field=field,
                        fix="use subject.<field>, value, kit, task or examples") from e
+    except TypeError as e:  # a filter applied to a value of the wrong type, e.g. `| join` on a number
+        raise KitError(f"template applies a filter or operation to a value of the wrong type: {e}", field=field,
+                       fix="check the types of the subject fields the template uses (list fields for `join`)") from e
 
 
 def render_student_prompt(kit: Kit, task: Task, subject: dict[str, Any], value: str | None = None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class StrictModel(BaseModel):
@@ -165,9 +165,32 @@ class CheckSettings(StrictModel):
         "(*ingredient*, *audience*/*skin*, *feature*/*effect*/*benefit*).",
     )
     reward_weights: dict[str, float] = Field(
-        default_factory=lambda: {"lexicon": 1.0, "style": 1.0, "constraints": 1.0, "cta": 1.0, "facts": 1.0},
-        description="Weights of the checks when they are combined (GRPO reward, overall score).",
+        default_factory=lambda: _registry_weights(),
+        description="Weights of the checks when they are combined (GRPO reward, overall score); a check not "
+        "listed keeps its default weight (1.0), one at 0 is left out. Names: the checks of "
+        "slmforge.checks.registry.CHECKS (lexicon, style, constraints, cta, facts, structure, markup, "
+        "language, degenerate, coverage, informative, similarity).",
     )
+
+    @field_validator("reward_weights")
+    @classmethod
+    def _known_checks(cls, v: dict[str, float]) -> dict[str, float]:
+        from slmforge.checks.registry import CHECKS  # local: the checks import this module
+
+        unknown = [k for k in v if k not in CHECKS]
+        if unknown:
+            raise ValueError(f"unknown checks {unknown} in reward_weights; known: {list(CHECKS)}")
+        bad = [k for k, w in v.items() if w < 0]
+        if bad:
+            raise ValueError(f"negative weights for {bad}; use 0 to leave a check out")
+        return v
+
+
+def _registry_weights() -> dict[str, float]:
+    """Every reward check of the registry at its default weight (the checks import this module, so late)."""
+    from slmforge.checks.registry import CHECKS
+
+    return {n: s.weight for n, s in CHECKS.items() if s.reward}
 
 
 class Kit(StrictModel):

@@ -70,6 +70,8 @@ class ModelConfig(StrictModel):
     price: Price | None = Field(default=None, description="Overrides the price table for this model.")
     fallback: list[ModelConfig] = Field(default_factory=list,
                                         description="Tried in order when this model cannot be loaded or its endpoint is down.")
+    optional: bool = Field(default=False, description="slmforge run: when no model of the chain is usable, drop the "
+                                                      "role with a note (the offline fallback) instead of failing.")
 
     @model_validator(mode="after")
     def _local_has_no_url(self) -> ModelConfig:

@@ -154,6 +154,9 @@ def resolve_source(spec: str) -> Source:
     if path.is_file():
         raise ConfigError(f"{path} is a file but not a .gguf file", field="model",
                           fix="give a model folder (config.json + weights) or a .gguf file")
+    if spec.startswith(("/", ".", "~")) or spec.count("/") > 1 or "\\" in spec or spec.lower().endswith(".gguf"):
+        raise ConfigError(f"no folder or file at {path.resolve()}", field="model",
+                          fix="correct the path (a model folder with config.json, or a .gguf file)")
     if _IMPORT_NAME.match(spec):
         found = _package_gguf(spec)
         if found:

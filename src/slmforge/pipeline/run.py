@@ -83,19 +83,42 @@ def unreachable(cfg: ModelConfig, timeout_s: float = 5.0) -> str | None:
     return None if r.status_code < 500 and r.status_code not in (401, 403) else f"{url} answered {r.status_code}"
 
 
-def _roles(cfg: ProjectConfig, notes: list[str]) -> dict[str, ModelConfig]:
-    roles = {}
+def _roles(cfg: ProjectConfig, notes: list[str]) -> tuple[dict[str, ModelConfig], dict[str, str]]:
+    """The usable model of each declared role (first of its fallback chain that answers), and for the roles
+    with none, why."""
+    roles, unusable = {}, {}
     for role, mc in cfg.models.items():
         chain = [mc, *mc.fallback]
         reasons = [(m.model, unreachable(m)) for m in chain]
         usable = next((m for m, (_, why) in zip(chain, reasons, strict=True) if why is None), None)
         if usable is None:
-            notes.append(f"role {role!r} not usable: " + "; ".join(f"{m}: {why}" for m, why in reasons))
+            unusable[role] = "; ".join(f"{m}: {why}" for m, why in reasons)
+            notes.append(f"role {role!r} not usable (optional, dropped): {unusable[role]}")
             continue
         if usable is not mc:
             notes.append(f"role {role!r}: {mc.model} unusable ({reasons[0][1]}); falling back to {usable.model}")
         roles[role] = usable
-    return roles
+    return roles, unusable
+
+
+def check_project(path: str | Path) -> list[str]:
+    """Validate a project as ``run`` would before its first stage, and describe the run (``run --check``).
+
+    Raises:
+        ConfigError / KitError: every problem found (see :func:`slmforge.pipeline.validate.validate_project`).
+    """
+    from slmforge.pipeline.validate import describe, validate_project
+
+    cfg, _ = load_project(path)
+    lk = load_kit(cfg.kit)
+    notes: list[str] = []
+    roles, unusable = _roles(cfg, notes)
+    enabled = enabled_stages(cfg)
+    validate_project(cfg, path, enabled, unusable)
+    budget = f"budget ${cfg.budget_usd:.2f}" if cfg.budget_usd else "no budget set"
+    return [f"kit {lk.kit.name}: {len(lk.subjects)} subjects, {len(lk.kit.tasks)} tasks, {len(lk.golden)} golden",
+            *describe(cfg, roles, enabled), f"paid roles: {', '.join(r for r, m in roles.items() if m.backend == 'openai') or 'none'}; {budget}",
+            *notes]
 
 
 def select(until: str | None, only: str | None, from_: str | None) -> list[str]:
@@ -142,8 +165,11 @@ def run_project(path: str | Path, *, until: str | None = None, only: str | None 
     run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
     notes: list[str] = []
-    roles = _roles(cfg, notes)
+    roles, unusable = _roles(cfg, notes)
     enabled = enabled_stages(cfg)
+    from slmforge.pipeline.validate import validate_project
+
+    validate_project(cfg, path, enabled, unusable)
     ctx = S.Context(cfg=cfg, lk=lk, run_dir=run_dir.resolve(), roles=roles, enabled=enabled)
     chosen = select(until, only, from_)
     settings = {s: _settings(cfg, s, roles, lk.hash) for s in STAGES}

@@ -4,13 +4,22 @@
 Routes: ``GET /health`` (no auth), ``GET /v1/models``, ``POST /v1/chat/completions``,
 ``POST /tokenize`` (vLLM-compatible token count), ``GET /v1/kit``, ``POST /v1/copy``, ``GET /``.
 Run it with ``slmforge serve --model runs/tiny --adapter sft=runs/sft/adapter --kit KIT``.
+
+Request life cycle: the ``Host`` check (421), auth (401) and the body limit (413) run as middleware;
+pydantic validates the body (400); a route that uses the model (chat, copy, tokenize) then takes a
+limiter slot (429 when none is free), does its blocking work in a worker thread, and frees the slot
+on every path — the moment its work is done, before the last byte is sent. Every error, including
+an unexpected one (500), is an OpenAI-style JSON error body.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from fastapi import FastAPI, Request
@@ -18,34 +27,86 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
-from slmforge.serve.chat import (JSONModeFailed, complete, completion_body, messages_of, sampling_params,
-                                 stream_chunks)
+from slmforge.serve.chat import (JSONModeFailed, StreamCancel, complete, completion_body, messages_of,
+                                 sampling_params, stream_chunks)
 from slmforge.serve.config import ServeConfig
-from slmforge.serve.copy import CopyInputError, copy_events
+from slmforge.serve.copy import CopyInputError, copy_events, copy_messages
 from slmforge.serve.engine import ContextTooLong, Engine, SamplingParams
-from slmforge.serve.middleware import AuthMiddleware, BodyLimitMiddleware, Limiter, error_response, sse
+from slmforge.serve.middleware import (AuthMiddleware, BodyLimitMiddleware, CrashMiddleware, HostCheckMiddleware,
+                                       Limiter, Slot, allowed_hosts, error_body, error_response, sse)
 from slmforge.serve.schemas import ChatCompletionRequest, CopyRequest, TokenizeRequest
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SSEResponse(StreamingResponse):
-    """``text/event-stream`` response that always closes its generator, so the generator's cleanup
-    (cancel the generation, free the slot) runs even when sending to a gone client fails."""
+    """``text/event-stream`` response that owns a limiter slot.
+
+    - When the client disconnects (starlette's ``listen_for_disconnect``), ``on_disconnect`` runs at
+      once, so the generation stops at the next token even while this request waits for the model.
+    - It always closes its generator, so the generator's cleanup (cancel the generation, free the
+      slot) runs even when sending to a gone client fails.
+    - It then releases ``slot`` as ``cancelled`` unless the generator released it — which covers a
+      client gone before the generator ever started.
+    """
 
     media_type = "text/event-stream"
 
-    async def stream_response(self, send) -> None:  # noqa: D102 - starlette API
+    def __init__(self, content, *, slot: Slot, on_disconnect: Callable[[], None]) -> None:
+        super().__init__(content)
+        self.slot, self.on_disconnect = slot, on_disconnect
+
+    async def listen_for_disconnect(self, receive: Receive) -> None:  # noqa: D102 - starlette API
+        await super().listen_for_disconnect(receive)
+        self.on_disconnect()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102 - ASGI
         try:
-            await super().stream_response(send)
+            await super().__call__(scope, receive, send)
         finally:
-            await self.body_iterator.aclose()
+            with anyio.CancelScope(shield=True):
+                await self.body_iterator.aclose()
+            self.slot.release("cancelled")
+
+
+async def until_disconnected(request: Request, cancel: threading.Event, fn: Callable[[], T]) -> T:
+    """Run blocking ``fn`` in a worker thread; set ``cancel`` if the client disconnects before it returns.
+
+    The disconnect is seen by awaiting the ASGI ``receive`` channel, which (the body being read
+    already) yields ``http.disconnect`` as soon as the connection closes; ``fn`` is expected to watch
+    ``cancel`` (the engine stops generating at the next token).
+    """
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        cancel.set()
+
+    error: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        try:
+            result = await anyio.to_thread.run_sync(fn)
+        except Exception as e:  # re-raised below as itself, not wrapped in the task group's ExceptionGroup
+            error = e
+        finally:
+            tg.cancel_scope.cancel()
+    if error is not None:
+        raise error
+    return result
 
 
 def _param(loc: tuple) -> str | None:
     parts = [str(p) for p in loc if p != "body"]
     return ".".join(parts) or None
+
+
+def _context_error(e: ContextTooLong, param: str) -> JSONResponse:
+    return error_response(400, str(e), param=param, code="context_length_exceeded")
 
 
 def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
@@ -71,9 +132,12 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
     started = int(time.time())
     app = FastAPI(title="slmforge serve", version="0.1.0", docs_url="/docs", redoc_url=None)
     app.state.engine, app.state.limiter, app.state.kit = engine, limiter, kit
+    app.add_middleware(CrashMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=cfg.max_body_bytes)
     if cfg.api_key:
-        app.add_middleware(AuthMiddleware, api_key=cfg.api_key)  # added last = runs first
+        app.add_middleware(AuthMiddleware, api_key=cfg.api_key)
+    if cfg.host_check():  # added last = runs first
+        app.add_middleware(HostCheckMiddleware, allowed=allowed_hosts(cfg.host, cfg.allowed_hosts))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -108,45 +172,68 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
                   "parent": engine.base_id} for name, path in engine.adapters.items()]
         return {"object": "list", "data": data}
 
-    @app.post("/tokenize")
-    async def tokenize(req: TokenizeRequest) -> dict:
-        """Count tokens with the served tokenizer (vLLM's ``/tokenize`` request and response shape)."""
+    def tokenize_response(req: TokenizeRequest) -> JSONResponse:
         if req.messages is not None:
             msgs = [{"role": m.role, "content": m.text()} for m in req.messages]
             ids = engine.encode_chat(msgs) if req.add_generation_prompt else list(
                 engine.tokenizer.apply_chat_template(msgs, tokenize=True, return_dict=True)["input_ids"])
         else:
             ids = engine.tokenizer(req.prompt, add_special_tokens=req.add_special_tokens)["input_ids"]
-        return {"count": len(ids), "max_model_len": engine.max_context, "tokens": ids}
+        return JSONResponse({"count": len(ids), "max_model_len": engine.max_context, "tokens": ids})
+
+    @app.post("/tokenize")
+    async def tokenize(req: TokenizeRequest) -> JSONResponse:
+        """Count tokens with the served tokenizer (vLLM's ``/tokenize`` request and response shape).
+
+        Takes a limiter slot like a generation (429 when busy) and tokenizes and renders the JSON in a
+        worker thread, so a large body never stalls the event loop (``/health`` stays responsive).
+        """
+        if (slot := limiter.acquire()) is None:
+            return limiter.busy_response()
+        outcome = "errors"
+        try:
+            resp = await anyio.to_thread.run_sync(tokenize_response, req)
+            outcome = "completed"
+            return resp
+        finally:
+            slot.release(outcome)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(req: ChatCompletionRequest, request: Request):
-        """OpenAI Chat Completions: ``n``, sampling, ``stop``, ``seed``, JSON mode, SSE streaming."""
+        """OpenAI Chat Completions: ``n``, sampling, ``stop``, ``seed``, JSON mode, SSE streaming.
+
+        Errors: 404 unknown model, 400 ``n`` over ``--max-n`` or ``context_length_exceeded``, 429 busy,
+        422 ``json_invalid`` (JSON mode). A client that disconnects stops its generation at the next
+        token, streaming or not (counted as ``cancelled``).
+        """
         if (resp := unknown_model(req.model)) is not None:
             return resp
         if req.n > cfg.max_n:
             return error_response(400, f"n must be <= {cfg.max_n}", param="n")
         params = sampling_params(req, cfg.default_max_tokens)
-        if not limiter.try_acquire():
+        if (slot := limiter.acquire()) is None:
             return limiter.busy_response()
-        if req.stream:
-            try:  # context-length errors surface as 400 before the stream starts
-                engine.check_budget(len(engine.encode_chat(messages_of(req))), params)
-            except ContextTooLong as e:
-                limiter.release("errors")
-                return error_response(400, str(e), param="messages", code="context_length_exceeded")
-            return SSEResponse(stream_chunks(engine, req, params, request, limiter))
-        outcome = "errors"
+        outcome, streaming = "errors", None
         try:
-            gen = await anyio.to_thread.run_sync(lambda: complete(engine, req, params, json_attempts=cfg.json_attempts))
-            outcome = "completed"
+            if req.stream:  # context-length errors surface as 400 before the stream starts
+                ids = await anyio.to_thread.run_sync(engine.encode_chat, messages_of(req))
+                engine.check_budget(len(ids), params)
+                cancel = StreamCancel()
+                streaming = SSEResponse(stream_chunks(engine, req, params, slot=slot, cancel=cancel), slot=slot,
+                                        on_disconnect=cancel.set)
+                return streaming
+            gone = threading.Event()
+            gen = await until_disconnected(
+                request, gone, lambda: complete(engine, req, params, json_attempts=cfg.json_attempts, cancel=gone))
+            outcome = "cancelled" if gone.is_set() else "completed"
             return completion_body(req, gen)
         except ContextTooLong as e:
-            return error_response(400, str(e), param="messages", code="context_length_exceeded")
+            return _context_error(e, "messages")
         except JSONModeFailed as e:
             return error_response(422, str(e), param="response_format", code="json_invalid")
         finally:
-            limiter.release(outcome)
+            if streaming is None:  # the stream releases its own slot
+                slot.release(outcome)
 
     @app.get("/v1/kit")
     async def kit_info() -> dict:
@@ -165,7 +252,12 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
 
     @app.post("/v1/copy")
     async def copy(req: CopyRequest, request: Request):
-        """Drafts for a task and subject with check reports, behind ``guard: flag | retry | block``."""
+        """Drafts for a task and subject with check reports, behind ``guard: flag | retry | block``.
+
+        Errors: 404 no kit or unknown model, 400 bad task / subject / ``n`` / ``context_length_exceeded``
+        (all before any generation, streaming or not), 429 busy. A client that disconnects stops the
+        generation at the next token (counted as ``cancelled``).
+        """
         if kit is None:
             return error_response(404, "this server was started without --kit; /v1/copy needs a kit", code="no_kit")
         model = req.model or engine.model_ids[-1]
@@ -173,7 +265,7 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
             return resp
         if req.n > cfg.max_n:
             return error_response(400, f"n must be <= {cfg.max_n}", param="n")
-        if not limiter.try_acquire():
+        if (slot := limiter.acquire()) is None:
             return limiter.busy_response()
         cancel = threading.Event()
         params = SamplingParams(max_tokens=req.max_tokens or cfg.default_max_tokens, temperature=req.temperature,
@@ -181,41 +273,59 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
         events = copy_events(kit, req, model=model, params=params, blocking=cfg.blocking_checks,
                              max_retries=cfg.guard_max_retries, with_system=cfg.copy_system_prompt, cancel=cancel,
                              stream_fn=lambda msgs, p: engine.stream(model, msgs, p, cancel))
-        try:
-            first = await anyio.to_thread.run_sync(next, events)
-        except (CopyInputError, ContextTooLong) as e:
-            limiter.release("errors")
-            return error_response(400, str(e), param=e.param if isinstance(e, CopyInputError) else "subject")
-        if req.stream:
-            return SSEResponse(_copy_stream(first, events, request, cancel))
-        outcome = "errors"
-        try:
-            last = first
-            while (ev := await anyio.to_thread.run_sync(next, events, None)) is not None:
-                last = ev
-            outcome = "completed"
-            return last["response"]
-        except ContextTooLong as e:
-            return error_response(400, str(e), param="subject")
-        finally:
-            limiter.release(outcome)
 
-    async def _copy_stream(first: dict, events, request: Request, cancel: threading.Event):
-        outcome = "cancelled"
+        def start() -> dict:  # the first event, after checking the request against the kit and the context
+            first = next(events)
+            msgs = copy_messages(kit, kit.kit.task(first["task"]), first["subject"], req.value,
+                                 with_system=cfg.copy_system_prompt)
+            engine.check_budget(len(engine.encode_chat(msgs)), params)
+            return first
+
+        def drain(first: dict) -> dict:
+            last = first
+            for ev in events:
+                last = ev
+            return last
+
+        outcome, streaming = "errors", None
+        try:
+            first = await anyio.to_thread.run_sync(start)
+            if req.stream:
+                streaming = SSEResponse(_copy_stream(first, events, slot, cancel), slot=slot,
+                                        on_disconnect=cancel.set)
+                return streaming
+            last = await until_disconnected(request, cancel, lambda: drain(first))
+            outcome = "cancelled" if cancel.is_set() else "completed"
+            return last["response"]
+        except CopyInputError as e:
+            return error_response(400, str(e), param=e.param)
+        except ContextTooLong as e:
+            return _context_error(e, "max_tokens" if params.max_tokens >= engine.max_context else "subject")
+        finally:
+            if streaming is None:  # the stream releases its own slot
+                slot.release(outcome)
+
+    async def _copy_stream(first: dict, events, slot: Slot, cancel: threading.Event):
+        """The copy events as SSE; the slot is freed before the ``done`` event and ``[DONE]`` go out.
+        Closed early (client gone), it sets ``cancel`` so the draft being generated stops."""
+        outcome, tail = "cancelled", ""
         try:
             yield sse(first)
             while (ev := await anyio.to_thread.run_sync(next, events, None)) is not None:
-                if await request.is_disconnected():
-                    return
+                if ev["type"] == "done":
+                    tail = sse(ev)
+                    break
                 yield sse(ev)
-            yield sse("[DONE]")
+            tail += sse("[DONE]")
             outcome = "completed"
         except Exception as e:  # in-band: the 200 status line is already sent
-            outcome = "errors"
-            yield sse({"type": "error", "error": {"message": str(e), "type": "server_error"}})
+            log.exception("/v1/copy stream failed")
+            outcome, tail = "errors", sse({"type": "error", **error_body(str(e), type="server_error")})
         finally:
-            cancel.set()
-            limiter.release(outcome)
+            if outcome != "completed":
+                cancel.set()
+            slot.release(outcome)
+        yield tail
 
     @app.get("/", include_in_schema=False)
     async def playground() -> FileResponse:

@@ -7,11 +7,16 @@ that are not a JSON object are regenerated, sampling at the request temperature 
 0, since greedy decoding would repeat itself), up to ``ServeConfig.json_attempts`` generations in
 all. If some choice still is not valid JSON the server answers 422 ``json_invalid`` rather than
 return broken JSON. With ``stream: true`` the text is streamed as generated and not validated.
+
+Cancellation: a non-streaming generation gets a :class:`threading.Event` that the route sets when
+the client disconnects; a stream gets a :class:`StreamCancel`, which the SSE response sets on
+disconnect. Either stops the model at the next token.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -19,11 +24,12 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import anyio
-from starlette.requests import Request
 
 from slmforge.serve.engine import Choice, Engine, Generation, SamplingParams
-from slmforge.serve.middleware import Limiter, error_body, sse
+from slmforge.serve.middleware import Slot, error_body, sse
 from slmforge.serve.schemas import ChatCompletionRequest
+
+log = logging.getLogger(__name__)
 
 
 class JSONModeFailed(Exception):
@@ -63,16 +69,25 @@ def messages_of(req: ChatCompletionRequest) -> list[dict]:
     return [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in req.messages]
 
 
-def complete(engine: Engine, req: ChatCompletionRequest, params: SamplingParams, *, json_attempts: int) -> Generation:
+def complete(engine: Engine, req: ChatCompletionRequest, params: SamplingParams, *, json_attempts: int,
+             cancel: threading.Event | None = None) -> Generation:
     """Generate the choices of a non-streaming request, applying JSON mode (blocking; worker thread).
+
+    Args:
+        engine: the loaded model.
+        req: the validated request.
+        params: its sampling settings (:func:`sampling_params`).
+        json_attempts: generations per choice in JSON mode before giving up.
+        cancel: set when the client is gone: the generation stops at the next token and no JSON-mode
+            retry follows (the choices so far are returned, unchecked).
 
     Raises:
         JSONModeFailed: JSON mode and some choice had no JSON object after ``json_attempts`` generations.
         ContextTooLong: prompt + max_tokens over the context window.
     """
     msgs = messages_of(req)
-    gen = engine.generate(req.model, msgs, params)
-    if not req.json_mode():
+    gen = engine.generate(req.model, msgs, params, cancel)
+    if not req.json_mode() or (cancel is not None and cancel.is_set()):
         return gen
     good: list[Choice] = []
     attempts, pending = 0, gen.choices
@@ -91,7 +106,9 @@ def complete(engine: Engine, req: ChatCompletionRequest, params: SamplingParams,
                                  "instruction")
         retry = replace(params, n=missing, temperature=params.temperature or 0.7,
                         seed=None if params.seed is None else params.seed + attempts)
-        pending = engine.generate(req.model, msgs, retry).choices
+        pending = engine.generate(req.model, msgs, retry, cancel).choices
+        if cancel is not None and cancel.is_set():
+            return gen
 
 
 def completion_body(req: ChatCompletionRequest, gen: Generation) -> dict:
@@ -107,18 +124,51 @@ def completion_body(req: ChatCompletionRequest, gen: Generation) -> dict:
     }
 
 
-async def stream_chunks(engine: Engine, req: ChatCompletionRequest, params: SamplingParams, request: Request,
-                        limiter: Limiter) -> AsyncIterator[str]:
+class StreamCancel:
+    """Cancel events of a streaming request whose choices are generated one after another.
+
+    Each choice gets its own event (:meth:`next`), so a stop string that ends choice 0 does not end
+    choice 1; :meth:`set` (the client left) ends the current choice and every later one. Used from
+    the event loop only.
+    """
+
+    def __init__(self) -> None:
+        self._gone = False
+        self._current = threading.Event()
+
+    def next(self) -> threading.Event:
+        """A fresh event for the next choice (already set when the client has left)."""
+        self._current = threading.Event()
+        if self._gone:
+            self._current.set()
+        return self._current
+
+    def set(self) -> None:
+        """The client is gone: stop the current choice at its next token and skip the rest."""
+        self._gone = True
+        self._current.set()
+
+    @property
+    def gone(self) -> bool:
+        """Whether :meth:`set` was called."""
+        return self._gone
+
+
+async def stream_chunks(engine: Engine, req: ChatCompletionRequest, params: SamplingParams, *, slot: Slot,
+                        cancel: StreamCancel) -> AsyncIterator[str]:
     """SSE ``chat.completion.chunk`` events for each choice in turn, then ``data: [DONE]``.
 
-    Generation runs in a worker thread; each text piece is fetched with ``anyio.to_thread``. When the
-    client disconnects (polled between pieces, or this generator closed by the response) the
-    generation is cancelled at the next token and its slot in ``limiter`` is released.
+    Generation runs in a worker thread; each text piece is fetched with ``anyio.to_thread``. The
+    request's ``slot`` is released once the model is done with it and *before* the last event is
+    sent (the last choice's ``finish_reason`` chunk, the usage chunk and ``[DONE]`` go out together),
+    so a client that sends its next request the moment it reads ``[DONE]`` finds the slot free. When
+    the client disconnects (``cancel`` set by the response, or this generator closed) the generation
+    stops at the next token and the slot is released as ``cancelled``; an exception is reported
+    in-band (the 200 status line is already sent) as an OpenAI error object and counted as ``errors``.
     """
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-    cancel = threading.Event()
-    outcome, stream = "cancelled", None  # unless it completes or fails, the client went away
-    one = replace(params, n=1)
+    msgs, one = messages_of(req), replace(params, n=1)
+    outcome, tail, stream = "cancelled", "", None  # unless it completes or fails, the client went away
 
     def chunk(index: int, delta: dict, finish: str | None = None) -> str:
         return sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": req.model,
@@ -126,30 +176,36 @@ async def stream_chunks(engine: Engine, req: ChatCompletionRequest, params: Samp
                     "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}]})
 
     try:
-        prompt_tokens, completion_tokens = 0, 0
+        prompt_tokens, completion_tokens, finish = 0, 0, ""
         for index in range(params.n):
             seed = None if params.seed is None else params.seed + index
-            stream = engine.stream(req.model, messages_of(req), replace(one, seed=seed), cancel)
+            stream = await anyio.to_thread.run_sync(
+                engine.stream, req.model, msgs, replace(one, seed=seed), cancel.next())
             yield chunk(index, {"role": "assistant", "content": ""})
             pieces = iter(stream)
             while (piece := await anyio.to_thread.run_sync(next, pieces, None)) is not None:
-                if await request.is_disconnected():
-                    return
                 yield chunk(index, {"content": piece})
+            if cancel.gone:  # the text was cut short for a client that is no longer there
+                return
             prompt_tokens, completion_tokens = stream.prompt_tokens, completion_tokens + stream.completion_tokens
-            yield chunk(index, {}, stream.finish_reason)
+            finish = chunk(index, {}, stream.finish_reason)
+            if index < params.n - 1:
+                yield finish
+        tail = finish
         if req.stream_options and req.stream_options.include_usage:
-            yield sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": req.model,
-                       "choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                                                "total_tokens": prompt_tokens + completion_tokens}})
-        yield sse("[DONE]")
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                     "total_tokens": prompt_tokens + completion_tokens}
+            tail += sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": req.model,
+                         "choices": [], "usage": usage})
+        tail += sse("[DONE]")
         outcome = "completed"
     except Exception as e:  # reported in-band: the 200 status line is already sent
-        outcome = "errors"
-        yield sse(error_body(f"generation failed: {e}", type="server_error"))
+        log.exception("streaming generation failed")
+        outcome, tail = "errors", sse(error_body(f"generation failed: {e}", type="server_error"))
     finally:
-        if stream is not None:
+        if stream is not None and not stream.finished:
             cancel.set()
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(stream.close)
-        limiter.release(outcome)
+        slot.release(outcome)
+    yield tail

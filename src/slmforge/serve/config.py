@@ -15,8 +15,13 @@ from pydantic import Field, field_validator
 from slmforge.errors import ConfigError
 from slmforge.kit.schema import StrictModel
 
-DEFAULT_BLOCKING_CHECKS = ("lexicon", "constraints", "cta", "facts")
-"""Checks whose failure makes a ``/v1/copy`` draft "failing" for ``guard: retry | block`` (style only flags)."""
+
+def default_blocking_checks() -> list[str]:
+    """Checks whose failure makes a ``/v1/copy`` draft "failing" for ``guard: retry | block``: the check
+    registry's guard checks (all but ``style``, which only flags, and ``similarity``)."""
+    from slmforge.checks.registry import guard_names
+
+    return guard_names()
 
 
 class ServeConfig(StrictModel):
@@ -35,7 +40,13 @@ class ServeConfig(StrictModel):
         default=None, description="Model id of the base model in /v1/models (default: the folder name or hub id)."
     )
     kit: str | None = Field(default=None, description="Kit directory for /v1/copy, /v1/kit and the playground.")
-    host: str = Field(default="127.0.0.1", description="Interface to bind.")
+    host: str = Field(default="127.0.0.1", description="Interface to bind (loopback only by default).")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Extra host names (exact, no wildcards) accepted in the Host header besides localhost, "
+        "127.0.0.1, [::1] and --host; other Host headers get 421, against DNS rebinding. Checked always "
+        "without an API key; with an API key only when some are given.",
+    )
     port: int = Field(default=8000, ge=0, le=65535, description="TCP port (0 = any free port).")
     api_key: str | None = Field(
         default=None, description="When set, every /v1 route needs `Authorization: Bearer <key>` (401 otherwise)."
@@ -56,8 +67,9 @@ class ServeConfig(StrictModel):
         default=2, ge=0, description="guard=retry: regenerations per /v1/copy draft that fails a blocking check."
     )
     blocking_checks: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_BLOCKING_CHECKS),
-        description="Checks that make a draft fail for guard=retry|block; the others only flag.",
+        default_factory=default_blocking_checks,
+        description="Checks that make a draft fail for guard=retry|block; the others only flag "
+        "(default: the check registry's guard checks).",
     )
     copy_system_prompt: bool = Field(
         default=False,
@@ -71,6 +83,16 @@ class ServeConfig(StrictModel):
         default=None, ge=1, description="vLLM --max-lora-rank; default: the largest `r` in the adapters' adapter_config.json."
     )
 
+    @field_validator("blocking_checks")
+    @classmethod
+    def _known_checks(cls, v: list[str]) -> list[str]:
+        from slmforge.checks.registry import CHECKS
+
+        unknown = [c for c in v if c not in CHECKS]
+        if unknown:
+            raise ValueError(f"unknown checks {unknown}; known: {list(CHECKS)}")
+        return v
+
     @field_validator("adapters")
     @classmethod
     def _adapter_names(cls, v: dict[str, str]) -> dict[str, str]:
@@ -78,6 +100,12 @@ class ServeConfig(StrictModel):
             if not name or any(c in name for c in " =/"):
                 raise ValueError(f"adapter name {name!r} must be non-empty without spaces, '=' or '/'")
         return v
+
+    def host_check(self) -> bool:
+        """Whether the ``Host`` header is checked: always without ``api_key`` (DNS rebinding would let a web
+        page drive an open local server), with one only when ``allowed_hosts`` are given (a rebound page
+        cannot read the key, and a keyed server is often reached under names the operator did not list)."""
+        return self.api_key is None or bool(self.allowed_hosts)
 
     def base_model_id(self) -> str:
         """The model id the base model is served as (``served_model_name`` or the folder name / hub id)."""

@@ -2,9 +2,11 @@
 
 The prompt is the kit's student instruction (``render_student_prompt``, optionally after the kit's
 system prompt) — exactly what the fine-tuned model was trained on. Every draft goes through
-``slmforge.checks.run_checks`` (lexicon, style, constraints, CTA, facts; findings carry character
-offsets). ``guard`` decides what happens to a draft that fails a *blocking* check
-(``ServeConfig.blocking_checks``):
+``slmforge.checks.run_checks`` with the registry's per-text checks (:func:`copy_checks`: lexicon, style,
+constraints, CTA, facts, artefacts, degenerate text, coverage, informative content; findings carry
+character offsets; facts and coverage use the kit's catalog vocabulary). ``guard`` decides what
+happens to a draft that fails a *blocking* check (``ServeConfig.blocking_checks``, by default the
+registry's guard checks):
 
 - ``flag``: return it, marked ``flagged``;
 - ``retry``: regenerate it up to ``guard_max_retries`` times; the last attempt is returned,
@@ -29,8 +31,13 @@ from slmforge.kit.schema import FieldSpec, Task
 from slmforge.serve.engine import SamplingParams
 from slmforge.serve.schemas import CopyRequest
 
-COPY_CHECKS = ("lexicon", "style", "constraints", "cta", "facts")
-"""Checks run on every draft (``similarity`` needs a reference and is not run)."""
+def copy_checks() -> list[str]:
+    """Checks run on every draft: every check of the registry but those needing a reference corpus
+    (``similarity``) — a draft has a subject, no reference."""
+    from slmforge.checks.registry import default_checks
+
+    return default_checks(subject=True, reference=False, corpus=False)
+
 
 StreamFn = Callable[[list[dict], SamplingParams], Iterable[str]]
 """Generates one draft: (messages, params) → text pieces. The server passes ``Engine.stream``."""
@@ -99,10 +106,10 @@ def check_draft(lk: LoadedKit, task: Task, subject: dict, instruction: str, text
     Returns:
         (``CheckReport.to_dict()``, names of the blocking checks that failed).
     """
-    from slmforge.checks import run_checks
+    from slmforge.checks import kit_vocabulary, run_checks
 
     report = run_checks([text], task=task, subject=subject, kit=lk.kit, instruction=instruction,
-                        checks=list(COPY_CHECKS))[0]
+                        checks=copy_checks(), vocab=kit_vocabulary(lk))[0]
     failed = [name for name, r in report.results.items() if name in set(blocking) and not r.passed]
     return report.to_dict(), failed
 

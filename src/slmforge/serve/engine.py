@@ -127,7 +127,9 @@ class TokenStream:
     """Text pieces of one streaming generation, with stop strings held back and applied.
 
     Iterate it from a worker thread (each ``next`` blocks until the model emits text). After the
-    iteration, :attr:`finish_reason` and :attr:`completion_tokens` are set.
+    iteration, :attr:`finish_reason` and :attr:`completion_tokens` are set and the generation thread
+    has ended. ``cancel`` belongs to this one stream: a stop string sets it (to end the generation),
+    and so does the server when the client leaves; set before the model is free, nothing is generated.
     """
 
     def __init__(self, engine: Engine, model_id: str, ids: list[int], params: SamplingParams,
@@ -158,6 +160,9 @@ class TokenStream:
 
         try:
             with self._engine.lock, self._engine._adapter(model_id), torch.inference_mode():
+                if self._cancel.is_set():  # the client left while this request waited for the model
+                    self._streamer.end()
+                    return
                 if self._params.seed is not None:
                     torch.manual_seed(self._params.seed)
                 out = self._engine.model.generate(**kw)
@@ -194,9 +199,16 @@ class TokenStream:
         self._thread.join()
 
     def close(self) -> None:
-        """Stop the generation (client gone) and wait for the worker thread to finish."""
+        """Stop the generation (client gone) and wait for the worker thread to finish (blocking: up to
+        one forward pass once the thread holds the model lock)."""
         self._cancel.set()
         self._thread.join()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the generation thread has ended (the model lock is free of it); true once the
+        iteration is exhausted, so a finished stream needs no :meth:`close`."""
+        return not self._thread.is_alive()
 
     @property
     def cancelled(self) -> bool:

@@ -3,7 +3,8 @@
 Steps, in order (every removed record lands in ``removed.jsonl`` with its step and reason, so
 ``input = output + removed`` holds exactly and every number of the report can be recounted):
 
-1. **rules** — each record is checked once against the named rules (:mod:`slmforge.synth.rules`).
+1. **rules** — each record is checked once against the named rules (:mod:`slmforge.synth.rules`: views
+   of the check registry's findings, :data:`slmforge.checks.registry.CHECKS`).
 2. **dedup** — near-duplicates (MinHash LSH, character n-grams for CJK) are removed, keeping the
    better-scored text of a pair.
 3. **rewrite passes** — seed 003 ran two (structure labels + facts, then CTA): only records failing a

@@ -9,15 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from slmforge.checks.registry import default_rules, rule_names
 from slmforge.kit.schema import StrictModel
 
-RuleName = Literal[
-    "length", "avoid_terms", "structure_labels", "markdown_headings", "stray_markup", "cta_missing",
-    "language_mismatch", "style", "constraints", "facts",
-]
-"""Named cleaning rules; see :mod:`slmforge.synth.rules` for what each one maps to in the checks."""
+RuleName = str
+"""A named cleaning rule: one of :func:`slmforge.checks.registry.rule_names` (validated by :class:`CleanConfig`)."""
 
 Strategy = Literal["weak", "exaggerated", "fake"]
 """Rejected-side strategies of preference pairs (seed 003: weak / exaggerated / fake)."""
@@ -62,9 +60,10 @@ class CleanConfig(StrictModel):
 
     teacher_role: str = Field(default="teacher", description="LLM client role that rewrites failing records.")
     rules: list[RuleName] = Field(
-        default=["length", "avoid_terms", "structure_labels", "markdown_headings", "stray_markup",
-                 "cta_missing", "language_mismatch"],
-        description="Rules a kept record must pass.",
+        default_factory=default_rules,
+        description="Rules a kept record must pass (default: every rule the check registry turns on for cleaning: "
+        "length, avoid_terms, markdown_headings, cta_missing, structure_labels, stray_markup, language_mismatch, "
+        "degenerate, coverage, informative).",
     )
     rewrite_passes: list[list[RuleName]] = Field(
         default=[["structure_labels", "avoid_terms", "stray_markup", "markdown_headings"], ["cta_missing"]],
@@ -93,6 +92,21 @@ class CleanConfig(StrictModel):
     temperature: float = Field(default=0.2, ge=0, le=2, description="Rewrite sampling temperature.")
     max_tokens: int = Field(default=1024, ge=1, description="Max completion tokens per rewrite request.")
     seed: int = Field(default=0, description="Seed passed to rewrite requests.")
+
+    @field_validator("rules", "minimal_edit_rules")
+    @classmethod
+    def _known_rules(cls, v: list[str]) -> list[str]:
+        unknown = [r for r in v if r not in rule_names()]
+        if unknown:
+            raise ValueError(f"unknown rules {unknown}; known: {rule_names()}")
+        return v
+
+    @field_validator("rewrite_passes")
+    @classmethod
+    def _known_pass_rules(cls, v: list[list[str]]) -> list[list[str]]:
+        for rules in v:
+            cls._known_rules(rules)
+        return v
 
     @model_validator(mode="after")
     def _passes_use_rules(self) -> CleanConfig:

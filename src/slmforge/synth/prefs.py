@@ -102,7 +102,7 @@ def _messages(lk: LoadedKit, job: Job) -> list[dict]:
 
 def _verify(lk: LoadedKit, cfg: PrefsConfig, job: Job, text: str) -> tuple[str | None, list[dict]]:
     """``(failure reason or None, findings)`` of one rejected candidate."""
-    from slmforge.checks import run_checks
+    from slmforge.checks import kit_vocabulary, run_checks
     from slmforge.checks.facts import reference_fact_edits
 
     rec = job.rec
@@ -113,14 +113,16 @@ def _verify(lk: LoadedKit, cfg: PrefsConfig, job: Job, text: str) -> tuple[str |
     task = lk.kit.task(rec.task)
     subject = lk.subjects.get(rec.subject_id)
     if job.strategy == "weak":
-        rep = run_checks([text], task=task, subject=subject, kit=lk.kit, instruction=_instruction(rec))[0]
+        rep = run_checks([text], task=task, subject=subject, kit=lk.kit, instruction=_instruction(rec),
+                         vocab=kit_vocabulary(lk))[0]
         return None, [asdict(f) for f in rep.findings()]
     if job.strategy == "exaggerated":
-        rep = run_checks([text], task=task, subject=subject, kit=lk.kit, checks=["lexicon", "style"])[0]
+        rep = run_checks([text], task=task, subject=subject, kit=lk.kit, checks=["lexicon", "style"],
+                         vocab=kit_vocabulary(lk))[0]
         if rep.passed:
             return "exaggerated text passes the lexicon and style checks", []
         return None, [asdict(f) for f in rep.findings()]
-    diff = reference_fact_edits(text, rec.completion, subject=subject, kit=lk.kit)
+    diff = reference_fact_edits(text, rec.completion, subject=subject, kit=lk.kit, vocab=kit_vocabulary(lk))
     findings = [{"check": "facts", "code": f"fact_edit_{e.kind}", "message": f"{e.reference!r} → {e.candidate!r}",
                  "start": e.start, "end": e.end, "severity": "error"} for e in diff.edits]
     if not 1 <= len(diff.edits) <= cfg.fake_max_edits:

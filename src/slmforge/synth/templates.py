@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 
+from slmforge.checks.registry import rewrite_instructions
 from slmforge.kit import LoadedKit, Task, render_student_prompt, render_teacher_prompt, system_prompt, template_hash
 from slmforge.kit.render import subject_json
 
@@ -28,21 +29,6 @@ _ENV = jinja2.Environment(
 
 LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English", "ja": "Japanese", "ko": "Korean",
                   "de": "German", "fr": "French", "es": "Spanish"}
-
-REWRITE_INSTRUCTIONS = {
-    "length": "its length is outside the task's bounds; shorten or extend it to fit",
-    "avoid_terms": "it uses words the brand never uses; replace each with a neutral, precise wording",
-    "structure_labels": "it leaks structure labels of the writing formula (e.g. 【之前】【之后】【桥梁】, (特点)(优势), "
-                        "'Hook:', 'Problem:'); remove the labels and keep the sentences",
-    "markdown_headings": "it has markdown headings (lines starting with '#'), which this task forbids; turn them into plain sentences",
-    "stray_markup": "it contains stray JSON, code fences or tags; remove them and keep the copy",
-    "cta_missing": "it lacks a call to action; add one short, calm call to action at the end",
-    "language_mismatch": "it is not written in the kit's language; translate it faithfully",
-    "style": "its tone breaks the brand voice (hype, shouting punctuation); make it calm and precise",
-    "constraints": "it breaks the task's format constraints; fix the format",
-    "facts": "it states facts that contradict the product record; correct them to match the record",
-}
-"""Defect → instruction given to the teacher in a targeted rewrite (seed 003's two rewrite passes)."""
 
 
 def language_name(tag: str) -> str:
@@ -121,8 +107,10 @@ def fake_messages(lk: LoadedKit, subject: dict, chosen: str, n_edits: int) -> li
 
 def rewrite_messages(lk: LoadedKit, rules: list[str], findings: list[str], instruction: str, text: str, *,
                      minimal: bool) -> list[dict]:
-    """A targeted rewrite prompt for the named defects (system prompt first, as for generation)."""
-    user = render("rewrite.j2", kit=lk.kit, rules=rules, instructions=REWRITE_INSTRUCTIONS, findings=findings,
+    """A targeted rewrite prompt for the named defects (system prompt first, as for generation); what each
+    defect's instruction says comes from its rule in the check registry
+    (:func:`slmforge.checks.registry.rewrite_instructions`, seed 003's two rewrite passes)."""
+    user = render("rewrite.j2", kit=lk.kit, rules=rules, instructions=rewrite_instructions(), findings=findings,
                   instruction=instruction, text=text, minimal=minimal, language=language_name(lk.kit.language))
     return [{"role": "system", "content": teacher_system(lk)}, {"role": "user", "content": user}]
 

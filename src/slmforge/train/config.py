@@ -15,11 +15,11 @@ misspelt key fails at load time with the file and key named. YAML example::
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from slmforge.errors import ConfigError
 
@@ -105,23 +105,27 @@ def load_train_config(path: str | Path | None = None, overrides: dict[str, Any] 
         ConfigError: unreadable YAML, an unknown or invalid key (named with the file), or a ``trl`` key
             that the method's TRL config does not have.
     """
-    doc: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read the config: {e}", file=path, fix="give a readable YAML file") from e
+    from slmforge.config import read_yaml, validate
+
+    doc: dict[str, Any] = read_yaml(path, what="training config") if path is not None else {}
     for key, value in (overrides or {}).items():
         _set_dotted(doc, key, value)
-    try:
-        cfg = TrainConfig.model_validate(doc)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(err["msg"], file=path, field=".".join(map(str, err["loc"])),
-                          fix="see src/slmforge/train/configs/*.yaml for a valid config") from e
+    cfg = validate(TrainConfig, doc, file=path)
+    if path is not None:
+        _resolve_relative(cfg, Path(path).parent.resolve())
     check_trl_keys(cfg, path)
     return cfg
+
+
+def _resolve_relative(cfg: TrainConfig, root: Path) -> None:
+    """Data, model and reward paths written relative to the config file, made absolute when they exist there."""
+
+    def fix(p: str | None) -> str | None:
+        return str((root / p).resolve()) if p and not Path(p).is_absolute() and (root / p).exists() else p
+
+    cfg.data.train, cfg.data.eval = fix(cfg.data.train), fix(cfg.data.eval)
+    cfg.model.base = [fix(b) for b in cfg.model.base]
+    cfg.rewards.kit, cfg.rewards.reward_model = fix(cfg.rewards.kit), fix(cfg.rewards.reward_model)
 
 
 def check_trl_keys(cfg: TrainConfig, path: str | Path | None = None) -> None:
@@ -138,3 +142,40 @@ def check_trl_keys(cfg: TrainConfig, path: str | Path | None = None) -> None:
         if key not in known:
             raise ConfigError(f"unknown {cls.__name__} field", file=path, field=f"trl.{key}",
                               fix=f"use a field of trl.{cls.__name__} (see its docs) or remove it")
+    hints = typing.get_type_hints(cls)
+    for key, value in cfg.trl.items():
+        problem = _type_problem(hints.get(key), value) or _range_problem(key, value)
+        if problem:
+            raise ConfigError(problem[0], file=path, field=f"trl.{key}", fix=problem[1])
+
+
+#: value ranges of common TRL / TrainingArguments fields: name → (lowest allowed, lowest is allowed).
+RANGES = {"learning_rate": (0.0, True), "num_train_epochs": (0.0, False), "per_device_train_batch_size": (1, True),
+          "per_device_eval_batch_size": (1, True), "gradient_accumulation_steps": (1, True), "beta": (0.0, False),
+          "max_length": (1, True), "max_completion_length": (1, True), "num_generations": (2, True),
+          "warmup_ratio": (0.0, True), "weight_decay": (0.0, True), "logging_steps": (0.0, False)}
+
+
+def _type_problem(hint, value) -> tuple[str, str] | None:
+    """Why ``value`` does not fit a dataclass field annotated ``hint`` (float / int / bool / str, Optional of them)."""
+    args = typing.get_args(hint)
+    if value is None:
+        return None if type(None) in args or hint is None else ("must not be null", "give a value or remove the key")
+    base = next((a for a in args if a is not type(None)), hint) if args and type(None) in args else hint
+    if base is float and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        fix = "write it as a number, e.g. 3.0e-3 (YAML 1.1 reads 3e-3 as text)" if isinstance(value, str) else "give a number"
+        return f"must be a number, got {value!r}", fix
+    if base is int and (isinstance(value, bool) or not isinstance(value, int)):
+        return f"must be an integer, got {value!r}", "give a whole number"
+    if base is bool and not isinstance(value, bool):
+        return f"must be true or false, got {value!r}", "write true or false"
+    return None
+
+
+def _range_problem(key: str, value) -> tuple[str, str] | None:
+    if key not in RANGES or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    low, inclusive = RANGES[key]
+    if value < low or (value == low and not inclusive):
+        return f"must be {'≥' if inclusive else '>'} {low}, got {value!r}", "correct the value"
+    return None
