@@ -8,6 +8,7 @@ long write partial state of their own (ledger, checkpoints) so that an interrupt
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import platform
@@ -38,11 +39,25 @@ def file_hash(path: str | Path) -> str:
     return h.hexdigest()[:16]
 
 
+def canonical(obj: Any) -> Any:
+    """JSON-ready form of settings at any depth: pydantic models dumped (``mode="json"``), dataclasses as
+    dicts, tuples as lists, paths as strings — never a ``repr``."""
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return canonical(dataclasses.asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
 def settings_hash(settings: Any) -> str:
-    """sha256 (hex, 16 chars) of settings as canonical JSON (sorted keys; pydantic models dumped)."""
-    if isinstance(settings, BaseModel):
-        settings = settings.model_dump(mode="json")
-    blob = json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str)
+    """sha256 (hex, 16 chars) of settings as canonical JSON (sorted keys, :func:`canonical` at every depth)."""
+    blob = json.dumps(canonical(settings), sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
