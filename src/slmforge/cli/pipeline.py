@@ -13,11 +13,26 @@ console = Console()
 
 
 def _fmt_counts(counts: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in list(counts.items())[:4])
+    return " ".join(f"{k}={v}" for k, v in counts.items())
 
 
 def _fmt_metrics(metrics: dict) -> str:
-    return ", ".join(f"{k}={v:.3g}" for k, v in list(metrics.items())[:3] if isinstance(v, (int, float)))
+    return " ".join(f"{k}={v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float)))
+
+
+def print_stages(title: str, rows: list[tuple[str, str, float, dict, dict, float]]) -> None:
+    """The stage table in 80 columns: a narrow table (stage, status, time, cost), then one wrapped line of
+    counts and metrics per stage — wrapped at spaces, so no number is ever cut."""
+    table = Table(title=title, title_justify="left")
+    for col, justify in (("stage", "left"), ("status", "left"), ("time (s)", "right"), ("cost (USD)", "right")):
+        table.add_column(col, justify=justify, no_wrap=True)
+    for stage, action, secs, _, _, cost in rows:
+        table.add_row(stage, action, f"{secs:.1f}", f"{cost:.4f}")
+    console.print(table)
+    for stage, _, _, counts, metrics, _ in rows:
+        detail = " ".join(p for p in (_fmt_counts(counts), _fmt_metrics(metrics)) if p)
+        if detail:
+            console.print(f"{stage}: {detail}", markup=False, highlight=False)
 
 
 def run(
@@ -48,33 +63,27 @@ def run(
             console.print(f"[green]✓ {stage}[/] in {time.time() - started[stage]:.1f}s")
 
     summary = run_project(project, until=until, only=only, from_=from_, on_stage=on_stage)
-    table = Table(title=f"run {summary.name} — {summary.run_dir}")
-    for col in ("stage", "action", "time (s)", "counts", "metrics", "cost (USD)"):
-        table.add_column(col)
-    for s in summary.stages:
-        table.add_row(s.stage, s.action, f"{s.duration_s:.1f}", _fmt_counts(s.counts), _fmt_metrics(s.metrics),
-                      f"{s.cost_usd:.4f}")
-    console.print(table)
+    print_stages(f"run {summary.name}: {summary.run_dir}",
+                 [(s.stage, s.action, s.duration_s, s.counts, s.metrics, s.cost_usd) for s in summary.stages])
     for note in summary.notes:
-        console.print(f"[yellow]note:[/] {note}")
-    console.print(f"model spend this run: ${summary.cost_usd:.4f}; wall time {time.time() - t0:.0f}s")
+        console.print(f"note: {note}", markup=False, highlight=False)
+    console.print(f"model spend this run: ${summary.cost_usd:.4f}; wall time {time.time() - t0:.0f}s", highlight=False)
     if summary.report:
-        console.print(f"report: [bold]{summary.report}[/]")
-    if summary.serve_command:
-        console.print(f"serve it: [bold]{summary.serve_command}[/]")
+        console.print(f"report: {summary.report}", markup=False, highlight=False)
+    if summary.serve_command:  # one line, never wrapped, so that a paste runs it whole; also saved as a script
+        script = Path(summary.run_dir) / "serve.sh"
+        script.write_text("#!/bin/sh\nexec " + summary.serve_command + ' "$@"\n', encoding="utf-8")
+        script.chmod(0o755)
+        console.print("serve it (or run " + str(script) + "):", markup=False, highlight=False)
+        console.print(summary.serve_command, markup=False, highlight=False, soft_wrap=True)
 
 
 def status(run_dir: Path = typer.Argument(..., help="Run directory (runs/<name>).")) -> None:
     """Show the stage table of a run: status, time, counts, metrics, cost."""
     from slmforge.pipeline.status import run_status
 
-    table = Table(title=str(run_dir))
-    for col in ("stage", "status", "time (s)", "counts", "metrics", "cost (USD)"):
-        table.add_column(col)
-    for r in run_status(run_dir):
-        table.add_row(r.stage, r.status, f"{r.duration_s:.1f}", _fmt_counts(r.counts), _fmt_metrics(r.metrics),
-                      f"{r.cost_usd:.4f}")
-    console.print(table)
+    print_stages(str(run_dir), [(r.stage, r.status, r.duration_s, r.counts, r.metrics, r.cost_usd)
+                                for r in run_status(run_dir)])
 
 
 def register(app: typer.Typer) -> None:
