@@ -138,4 +138,4 @@ def test_eval_cli_reports_bad_config_as_one_line(tmp_path, minikit_path):
     res = CliRunner().invoke(app, ["eval", "--kit", str(minikit_path), "--config", str(tmp_path / "eval.yaml"),
                                    "--models", str(tmp_path / "models.yaml"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
-    assert "eval.yaml" in res.output and "candidates.0.kind" in res.output
+    assert "eval.yaml" in res.output and "candidates[0].kind" in res.output

@@ -14,6 +14,7 @@ import sys
 import click
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup
 
 from slmforge.errors import BudgetExceeded, SlmforgeError, UserError
@@ -34,6 +35,16 @@ def set_offline() -> None:
     os.environ.update(OFFLINE_ENV)
 
 
+def print_error(label: str, err: BaseException | str, style: str = "bold red") -> None:
+    """Print ``label`` (styled) and the error text on stderr as one line, the text taken literally.
+
+    The text comes from user data (paths, ids, key paths such as ``tasks[social_media_review]``), so
+    it is never read as Rich markup: ``[...]`` is printed as is and a stray ``[/`` cannot raise
+    ``MarkupError``.
+    """
+    err_console.print(Text.assemble((label, style), " ", str(err)), highlight=False, soft_wrap=True)
+
+
 class SlmforgeGroup(TyperGroup):
     """Top-level group that turns our errors into one line + exit code instead of a traceback."""
 
@@ -41,13 +52,13 @@ class SlmforgeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except UserError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            print_error("error:", e, "bold red")
             raise typer.Exit(2) from None
         except BudgetExceeded as e:
-            err_console.print(f"[bold yellow]stopped:[/] {e}", highlight=False, soft_wrap=True)
+            print_error("stopped:", e, "bold yellow")
             raise typer.Exit(3) from None
         except SlmforgeError as e:
-            err_console.print(f"[bold red]failed:[/] {e}", highlight=False, soft_wrap=True)
+            print_error("failed:", e, "bold red")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]: progress so far is saved; rerun the same command to resume")
@@ -81,7 +92,8 @@ def quiet_libraries(verbose: bool) -> None:
     """Keep library chatter off the console unless ``-v``: per-request HTTP logs (httpx, uvicorn access),
     matplotlib's font manager, and Hugging Face progress bars, deprecation warnings and load reports.
     slmforge's own progress (one line or bar per stage) is unaffected."""
-    noisy = ["httpx", "httpcore", "openai", "matplotlib", "PIL", "urllib3", "filelock", "asyncio", "uvicorn.access"]
+    noisy = ["httpx", "httpx2", "httpcore", "httpcore2", "openai", "matplotlib", "PIL", "urllib3", "filelock",
+             "asyncio", "uvicorn.access"]
     for name in noisy:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
     if verbose:
@@ -105,9 +117,9 @@ def _version() -> None:
     typer.echo(__version__)
 
 
-from slmforge.cli import checks, data, evaluate, kit, llm, pipeline, serve, synth, train  # noqa: E402
+from slmforge.cli import checks, data, evaluate, judge, kit, llm, pipeline, serve, synth, train  # noqa: E402
 
-for _module in (kit, data, llm, checks, synth, train, evaluate, serve, pipeline):
+for _module in (kit, data, llm, checks, synth, train, evaluate, judge, serve, pipeline):
     _module.register(app)
 
 

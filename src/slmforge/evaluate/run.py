@@ -210,8 +210,11 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -
     if short:
         meta.warnings.append("tasks with fewer than 3 held-out items cannot be judged: "
                              + ", ".join(f"{t} ({n})" for t, n in short.items()))
+    from slmforge.evaluate.calibrate import calibration_section
+
+    calibration = calibration_section(out) or calibration_section(lk.root)
     write_report(rows, [asdict(v) for v in verdicts], out, meta, n_boot=cfg.n_boot, seed=cfg.seed, worst_n=cfg.worst_n,
-                 scorecard=card)
+                 scorecard=card, extra_sections=[calibration] if calibration else None)
     manifest.counts = {"items": len(items), "generations": len(gens), "judge_scores": len(scores),
                        "pairwise": len(verdicts), "failed_generations": sum(not g.text.strip() for g in gens)}
     manifest.cost_usd = round(sum(s.cost_usd for s in scores) + sum(v.cost_usd for v in verdicts)
