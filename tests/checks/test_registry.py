@@ -128,5 +128,8 @@ def test_the_catalog_vocabulary_is_built_once_and_used_by_every_stage():
     gen = Generation(id="i:m", candidate="m", prompt=[{"role": "user", "content": "写"}], text=text)
     row, = rule_rows(lk, EvalConfig(candidates=[{"name": "m"}]), [item], [gen])
     assert row["pass.facts"] == 0.0
+    # GRPO (train_grpo passes the same vocabulary)
+    facts_reward, = reward_functions(lk.kit, weights={"facts": 1.0}, vocab=kit_vocabulary(lk))
+    assert facts_reward([text], task=["ad"], subject=[SUBJECT_ZH])[0] < 1.0
     # a new LoadedKit object gets its own vocabulary
     assert kit_vocabulary(_catalog_kit()) is not kit_vocabulary(lk)

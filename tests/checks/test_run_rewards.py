@@ -33,7 +33,8 @@ def test_run_checks_argument_errors():
     with pytest.raises(ValueError, match="references"):
         run_checks([CALM], task=None, subject=None, kit=kit, references=[])
     assert set(CHECK_NAMES) == {"lexicon", "style", "constraints", "cta", "facts", "structure", "markup", "language",
-                                "degenerate", "coverage", "informative", "similarity"}
+                                "degenerate", "coverage", "informative", "similarity",
+                                "legal_citation", "legal_guarantee", "legal_disclaimer", "legal_articles"}
 
 
 def test_reward_functions_are_trl_shaped_and_weighted():

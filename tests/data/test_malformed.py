@@ -23,6 +23,14 @@ def chat(*msgs, **extra) -> bytes:
 
 OK = chat(("user", "Write a tagline."), ("assistant", "Clean skin, clear mind."))
 OK2 = chat(("user", "Write a caption."), ("assistant", "Hydration you can see."))
+def nested(depth: int) -> list:
+    """``depth`` lists inside each other: ``[[[...]]]``."""
+    out: list = []
+    for _ in range(depth - 1):
+        out = [out]
+    return out
+
+
 PREF = j({"prompt": "Write an ad.", "chosen": "Try it today.", "rejected": "Buy now!!!"})
 
 # name -> (file bytes, expected {(line, field, code)})
@@ -65,6 +73,15 @@ CORPUS: dict[str, tuple[bytes, set[tuple[int, str, str]]]] = {
                                 {(1, "non_preferred_output", "missing_field")}),
     "format_mismatch": (OK + b"\n" + PREF + b"\n", {(2, "(row)", "format_mismatch")}),
     "unknown_format": (j({"text": "hello"}) + b"\n", {(1, "(row)", "unknown_format")}),
+    # issue 16, item 3 ("bad input"): the shared reader numbers lone-CR lines, refuses what cannot be a row
+    "cr": (OK + b"\r" + OK2 + b"\r", {(1, "(line)", "cr"), (2, "(line)", "cr")}),
+    "non_utf8_line3": (OK + b"\n" + OK2 + b"\n" + PREF[:9] + b"\xff" + PREF[9:] + b"\n", {(3, "(line)", "non_utf8")}),
+    "duplicate_key": (OK + b"\n" + b'{"messages": [{"role": "user", "content": "a", "content": "b"}, '
+                      b'{"role": "assistant", "content": "c"}]}\n', {(2, "(line)", "duplicate_key")}),
+    "too_deep": (OK + b"\n" + j({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}],
+                                 "extra": nested(33)}) + b"\n", {(2, "(line)", "too_deep")}),
+    "too_deep_for_python": (OK + b"\n" + b"[" * 100_000 + b"]" * 100_000 + b"\n", {(2, "(line)", "too_deep")}),
+    "lone_surrogate": (OK + b"\n" + OK2[:-1] + b', "note": "\\ud800"}\n', {(2, "(line)", "lone_surrogate")}),
     "sharegpt_role": (j({"conversations": [{"from": "human", "value": "a"}, {"from": "robot", "value": "b"},
                                            {"from": "gpt", "value": "c"}]}) + b"\n",
                       {(1, "conversations[1].from", "unrecognized_role")}),

@@ -88,6 +88,25 @@ def stray_markup(text: str) -> list[str]:
     return [bit for bit, _, _ in markup_spans(text)]
 
 
+def _own_share(text: str, language: str) -> tuple[int, float]:
+    """``(letters judged, share of them in the kit's script)``: CJK + Latin letters for a CJK kit, every
+    letter otherwise; the share is 1.0 for a text without such letters."""
+    own = len(_script_re(language).findall(text))
+    if language.split("-")[0] in CJK_LANGS:
+        letters = len(CJK_RE.findall(text)) + len(LATIN_RE.findall(text))
+    else:
+        letters = len(LETTER_RE.findall(text))
+    return letters, (own / letters if letters else 1.0)
+
+
+def _mismatch(share: float, language: str) -> str | None:
+    if language.split("-")[0] in CJK_LANGS:
+        return f"only {share:.0%} of letters are in the script of a {language} kit" if share < MIN_CJK_SHARE else None
+    if 1 - share > MAX_FOREIGN_SHARE:
+        return f"{1 - share:.0%} of letters are outside the script of a {language} kit"
+    return None
+
+
 def language_mismatch(text: str, language: str) -> str | None:
     """A message when ``text`` is not in ``language`` (BCP-47 tag), judged by script; ``None`` when it is.
 
@@ -95,21 +114,7 @@ def language_mismatch(text: str, language: str) -> str | None:
     scripts; other kits at most :data:`MAX_FOREIGN_SHARE` of their letters outside the kit's script
     (:data:`LANGUAGE_SCRIPTS`, Latin by default). A text without letters is not judged.
     """
-    lang = language.split("-")[0]
-    own = len(_script_re(language).findall(text))
-    if lang in CJK_LANGS:
-        letters = len(CJK_RE.findall(text)) + len(LATIN_RE.findall(text))
-        if letters == 0:
-            return None
-        share = own / letters
-        return f"only {share:.0%} of letters are in the script of a {language} kit" if share < MIN_CJK_SHARE else None
-    letters = len(LETTER_RE.findall(text))
-    if letters == 0:
-        return None
-    foreign = 1 - own / letters
-    if foreign > MAX_FOREIGN_SHARE:
-        return f"{foreign:.0%} of letters are outside the script of a {language} kit"
-    return None
+    return _mismatch(_own_share(text, language)[1], language)
 
 
 def check_structure(text: str) -> CheckResult:
@@ -138,11 +143,11 @@ def check_language(text: str, language: str) -> CheckResult:
     """The text is written in the kit's language (by script, see :func:`language_mismatch`).
 
     Score: 1 or 0; passed likewise. Finding ``language_mismatch`` (error, whole text); details
-    ``letters`` (count of letters) and ``own_share`` (share of them in the kit's script, in [0, 1]).
+    ``letters`` (letters judged: CJK + Latin for a CJK kit, all otherwise) and ``own_share`` (share of
+    them in the kit's script, in [0, 1]).
     """
-    letters = len(LETTER_RE.findall(text))
-    own = len(_script_re(language).findall(text))
-    msg = language_mismatch(text, language)
+    letters, share = _own_share(text, language)
+    msg = _mismatch(share, language)
     findings = [Finding(LANGUAGE, "language_mismatch", msg)] if msg else []
     return CheckResult(LANGUAGE, 0.0 if msg else 1.0, msg is None, findings,
-                       {"letters": letters, "own_share": round(own / letters, 3) if letters else 1.0})
+                       {"letters": letters, "own_share": round(share, 3)})

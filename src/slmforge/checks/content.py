@@ -120,7 +120,7 @@ def _is_function(tok: str) -> bool:
 def _is_gibberish(tok: str, original: str) -> bool:
     """A Latin-script token no language writes: a letter three times in a row (``zzzz``), or four or more
     letters without a vowel that are not an upper-case acronym in the original (``qqqq``, not ``SPF``)."""
-    if is_cjk_term(tok) or not tok.isalpha():
+    if len(tok) < 3 or not tok.isalpha() or is_cjk_term(tok):
         return False
     if _REPEAT_RE.search(tok):
         return True
@@ -349,11 +349,11 @@ def check_coverage(text: str, *, subject: dict | None, kit: Kit, vocab: Vocabula
     elif partial:
         s, e = p.span(*names[0])
         findings.append(Finding(COVERAGE, "partial_name", f"{text[s:e]!r} shortens {name!r}", s, e, "info"))
-    found: list[str] = []
-    words = _words(p.norm)
-    for phrase in record_facts(subject, kit):
-        if _phrase_spans(p.norm, phrase) or (not is_cjk_term(phrase) and _loose_spans(words, phrase)):
-            found.append(phrase)
+    phrases = tuple(record_facts(subject, kit))
+    found = sorted({t for t, _, _ in term_matcher(phrases).find(p.norm)}, key=len, reverse=True) if phrases else []
+    if not found:  # paraphrases of space-delimited phrases
+        words = _words(p.norm)
+        found = [ph for ph in phrases if not is_cjk_term(ph) and _loose_spans(words, ph)]
     if not found:
         findings.append(Finding(COVERAGE, "no_record_fact", "the copy states no fact of the record "
                                 "(ingredient, feature, audience or value)"))
@@ -386,12 +386,20 @@ def echo_share(text: str, instruction: str, subject: dict | None, *, cjk: bool) 
     to be reused); n from :data:`ECHO_N`. 0.0 when the text has no n-gram.
     """
     n = ECHO_N["cjk" if cjk else "words"]
-    own = set(_ngrams([t for t, _, _ in tokens(prepare(instruction).norm)], n))
-    for value in (subject or {}).values():
-        for raw in value if isinstance(value, list) else [value]:
-            own -= set(_ngrams([t for t, _, _ in tokens(normalize_term(str(raw)))], n))
+    values = tuple(str(raw) for v in (subject or {}).values() for raw in (v if isinstance(v, list) else [v]))
+    own = _instruction_grams(instruction, values, n)
     grams = _ngrams([t for t, _, _ in tokens(prepare(text).norm)], n)
     return sum(g in own for g in grams) / len(grams) if grams else 0.0
+
+
+@lru_cache(maxsize=1024)
+def _instruction_grams(instruction: str, values: tuple[str, ...], n: int) -> frozenset[tuple[str, ...]]:
+    """The instruction's token n-grams minus those inside any of the record's ``values`` (cached: a batch
+    of texts shares one instruction)."""
+    own = set(_ngrams([t for t, _, _ in tokens(prepare(instruction).norm)], n))
+    for raw in values:
+        own -= set(_ngrams([t for t, _, _ in tokens(normalize_term(raw))], n))
+    return frozenset(own)
 
 
 def check_informative(text: str, *, kit: Kit, constraints: Constraints, instruction: str | None = None,
@@ -421,15 +429,19 @@ def check_informative(text: str, *, kit: Kit, constraints: Constraints, instruct
     skip += [("", s, e) for s, e in _phrase_spans(p.norm, normalize_term(kit.brand))] if len(kit.brand) >= 2 else []
     if subject is not None:
         skip += [("", s, e) for s, e in _name_spans(p.norm, str(subject.get(kit.catalog.id_field) or ""), vocab)[0]]
+    blocked = bytearray(len(p.norm) + 1)
+    for _, a, b in skip:
+        blocked[a:b] = b"\x01" * (b - a)
     findings: list[Finding] = []
     content: set[str] = set()
     for tok, s, e in tokens(p.norm):
-        if _is_function(tok) or any(a <= s and e <= b for _, a, b in skip):
+        if tok in _FUNCTION_TOKENS or (blocked[s] and blocked[e - 1]):
             continue
-        a, b = p.span(s, e)
-        if _is_gibberish(tok, text[a:b]):
-            findings.append(Finding(INFORMATIVE, "gibberish", f"{text[a:b]!r} is not a word", a, b, "warning"))
-            continue
+        if len(tok) >= 3:  # only a word of 3+ letters can be gibberish
+            a, b = p.span(s, e)
+            if _is_gibberish(tok, text[a:b]):
+                findings.append(Finding(INFORMATIVE, "gibberish", f"{text[a:b]!r} is not a word", a, b, "warning"))
+                continue
         content.add(tok)
     minimum = min_content(constraints, kit)
     if len(content) < minimum:

@@ -9,7 +9,10 @@ names in ``checks.reward_weights``. Adding a check is one entry here plus its fu
 
 A check is a plain function ``fn(text, ctx) -> CheckResult`` over one text and its
 :class:`CheckContext` (kit, task, subject, instruction, effective constraints, reference, catalog
-vocabulary, corpus index); scores are in [0, 1] with ``passed`` false on any ``error`` finding.
+vocabulary, corpus index); scores are in [0, 1] with ``passed`` false on any ``error`` finding. A check
+that only some kits opt into (the ``legal_*`` checks of :mod:`slmforge.checks.legal`) returns ``None``
+elsewhere and is left out of the report; its default weight is 0, so a kit that opts in weighs it in
+``checks.reward_weights``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from slmforge.checks.artifacts import check_language, check_markup, check_struct
 from slmforge.checks.constraints import check_constraints, check_cta
 from slmforge.checks.content import check_coverage, check_degenerate, check_informative
 from slmforge.checks.facts import check_facts
+from slmforge.checks.legal import check_articles, check_citation, check_disclaimer, check_guarantee
 from slmforge.checks.lexicon import check_lexicon
 from slmforge.checks.style import check_style
 from slmforge.checks.types import CheckReport, CheckResult
@@ -57,13 +61,10 @@ class CheckContext:
     vocab: Vocabulary | None = None
     corpus: NearDuplicateIndex | None = None
 
-    def has(self, need: str) -> bool:
-        """Whether the context holds ``need`` (``subject``, ``reference`` or ``corpus``)."""
-        return {"subject": self.subject, "reference": self.reference, "corpus": self.corpus}[need] is not None
 
-
-CheckFn = Callable[[str, CheckContext], CheckResult]
-"""A check: ``fn(text, ctx)`` → :class:`~slmforge.checks.types.CheckResult` (score in [0, 1], passed, findings)."""
+CheckFn = Callable[[str, CheckContext], "CheckResult | None"]
+"""A check: ``fn(text, ctx)`` → :class:`~slmforge.checks.types.CheckResult` (score in [0, 1], passed, findings),
+or ``None`` when the check does not apply to the context's kit and task (left out of the report)."""
 
 
 @dataclass(frozen=True)
@@ -169,13 +170,27 @@ CHECKS: dict[str, CheckSpec] = {
                     "instruction asks for, with concrete content"),)),
     "similarity": CheckSpec(_corpus, "not a near-copy of the reference corpus (leakage)", needs=("corpus",),
                             reward=False, guard=False, rules=()),
+    # legal answers: only for kits with `checks.legal`, on tasks of its families (None elsewhere)
+    "legal_citation": CheckSpec(
+        lambda t, c: check_citation(t, c.kit, c.task, c.instruction),
+        "legal answers: cites the article the question names", weight=0.0,
+        rules=(Rule("legal_citation", rewrite="the question cites an article (e.g. 民法第415条) that the answer never "
+                    "names; state which article the answer relies on"),)),
+    "legal_guarantee": CheckSpec(
+        lambda t, c: check_guarantee(t, c.kit, c.task), "legal answers: no promised outcome (必ず勝てます, 100%)",
+        weight=0.0, rules=(Rule("legal_guarantee", rewrite="it promises an outcome (必ず, 確実に, 100%); say what the "
+                                "outcome depends on instead"),)),
+    "legal_disclaimer": CheckSpec(
+        lambda t, c: check_disclaimer(t, c.kit, c.task), "legal answers: carries the kit's disclaimer line",
+        weight=0.0, rules=(Rule("legal_disclaimer", rewrite="it lacks the kit's disclaimer line; end with it, "
+                                "verbatim"),)),
+    "legal_articles": CheckSpec(
+        lambda t, c: check_articles(t, c.kit, c.task, c.instruction),
+        "legal answers: no article number outside the question and the kit's references", weight=0.0,
+        rules=(Rule("legal_articles", rewrite="it cites article numbers that are neither in the question nor in the "
+                    "allowed references; remove them or cite an allowed article"),)),
 }
 """Every check, in the order :func:`slmforge.checks.run_checks` runs them (reports and columns keep it)."""
-
-
-def check_names() -> list[str]:
-    """Every check's name, in run order."""
-    return list(CHECKS)
 
 
 def default_checks(*, subject: bool, reference: bool, corpus: bool) -> list[str]:

@@ -76,7 +76,8 @@ def _make(name: str, weight: float, kit: Kit, vocab: Vocabulary | None) -> Rewar
                 continue
             report = run_checks([completion_text(c)], task=task, subject=subject, kit=kit,
                                 instruction=prompt_text(p), checks=[name], vocab=vocab)[0]
-            out.append(weight * report.results[name].score)
+            res = report.results.get(name)  # None: the check does not apply to this kit / task
+            out.append(weight if res is None else weight * res.score)
         return out
 
     reward.__name__ = f"{name}_reward"

@@ -93,7 +93,8 @@ def run_checks(
             of the loaded kit: built once per kit); default: the kit's glossary alone.
 
     Returns:
-        ``[n]`` :class:`CheckReport`, in ``texts`` order; results in registry order.
+        ``[n]`` :class:`CheckReport`, in ``texts`` order; results in registry order, without the checks that
+        do not apply to this kit and task (their function returned ``None``, e.g. the ``legal_*`` checks).
 
     Raises:
         ValueError: an unknown check name, or ``references`` of a different length than ``texts``.
@@ -113,7 +114,7 @@ def run_checks(
     for i, text in enumerate(texts):
         ctx = CheckContext(kit=kit, task=task, subject=subject, instruction=instruction, constraints=cons,
                            reference=references[i] if references is not None else None, vocab=vocab, corpus=index)
-        results = {name: CHECKS[name].fn(text, ctx) for name in names}
+        results = {name: r for name in names if (r := CHECKS[name].fn(text, ctx)) is not None}  # None: n/a here
         reports.append(CheckReport(text, results, weighted_score(results, weights),
                                    all(r.passed for r in results.values())))
     return reports

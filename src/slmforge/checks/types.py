@@ -18,7 +18,7 @@ class Finding:
     """One thing a check found.
 
     Attributes:
-        check: name of the check (``lexicon``, ``style``, ``constraints``, ``cta``, ``facts``, ``similarity``).
+        check: name of the check (a key of :data:`slmforge.checks.registry.CHECKS`: ``lexicon``, ``facts``, …).
         code: machine-readable kind, e.g. ``avoid_term``, ``punct_run``, ``too_long``, ``contradicted_number``.
         message: one human-readable line.
         start: start offset in the original text (characters), ``None`` when the finding is about the whole text.

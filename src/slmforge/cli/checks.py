@@ -31,8 +31,9 @@ def check(
     file: Path = typer.Argument(..., help="SFT or preference JSONL (TRL, OpenAI, seed formats)."),
     kit: Path = typer.Option(..., "--kit", help="Kit directory (with kit.yaml)."),
     out: Path | None = typer.Option(None, "--out", help="Write per-row reports and findings here (JSONL)."),
-    only: list[str] = typer.Option(None, "--check", help="Run only these checks (repeatable): lexicon, style, "
-                                   "constraints, cta, facts."),
+    only: list[str] = typer.Option(None, "--check", help="Run only these checks (repeatable; default: every "
+                                   "per-text check of slmforge.checks.registry.CHECKS): lexicon, style, constraints, "
+                                   "cta, facts, structure, markup, language, degenerate, coverage, informative."),
 ) -> None:
     """Check every text of FILE against the kit and print pass rates (share of texts passing each check).
 

@@ -7,9 +7,28 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from slmforge.cli import print_error  # defined before slmforge.cli imports this module
 
 console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+
+
+def say(*parts: str | tuple[str, str]) -> None:
+    """Print one line to stdout from plain strings and ``(text, style)`` pairs, no part read as markup.
+
+    Paths, ids and task names come from user data; ``[new]`` in them must print as ``[new]``.
+    """
+    console.print(Text.assemble(*parts), highlight=False, soft_wrap=True)
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    """A table whose first column (labels) folds and whose other columns (numbers) never wrap or cut."""
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column(columns[0], overflow="fold")
+    for col in columns[1:]:
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    return table
 data_app = typer.Typer(help="Validate, inspect, price, split and convert dataset files.", no_args_is_help=True)
 
 FORMATS_HELP = ("messages, openai-chat, prompt-completion, prompt-only, preference, preference-implicit, "
@@ -43,20 +62,20 @@ def validate(
         try:
             rep = validate_file(path, fmt=fmt)
         except DataError as e:
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False)
+            print_error("error:", e)
             worst = 2
             continue
         shown = rep.problems[:limit] if limit else rep.problems
         for p in shown:
-            console.print(str(p), highlight=False, soft_wrap=True, markup=False)
+            say(str(p))
         if len(shown) < len(rep.problems):
-            console.print(f"... {len(rep.problems) - len(shown)} more", highlight=False)
+            say(f"... {len(rep.problems) - len(shown)} more")
         if rep.ok:
-            console.print(f"[green]ok[/] {path}: {rep.rows} rows, format {rep.format}", highlight=False)
+            say(("ok", "green"), f" {path}: {rep.rows} rows, format {rep.format}")
         else:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(rep.counts().items()))
-            console.print(f"[red]{len(rep.problems)} problem(s)[/] in {path}: {rep.rows} rows, "
-                          f"format {rep.format or 'unknown'} ({counts})", highlight=False)
+            say((f"{len(rep.problems)} problem(s)", "red"),
+                f" in {path}: {rep.rows} rows, format {rep.format or 'unknown'} ({counts})")
             worst = max(worst, 1)
     raise typer.Exit(worst)
 
@@ -74,21 +93,22 @@ def stats(
     from slmforge.data.stats import stats_file
 
     st = stats_file(file, tokenizer=tokenizer, fmt=fmt, match=_matcher(kit))
-    console.print(f"[bold]{file}[/]: {st.rows} rows, format {st.format}", highlight=False)
-    console.print("tasks: " + ", ".join(f"{k} {v}" for k, v in st.tasks.most_common()), highlight=False)
+    say((str(file), "bold"), f": {st.rows} rows, format {st.format}")
+    say("tasks: " + ", ".join(f"{k} {v}" for k, v in st.tasks.most_common()))
     if st.strategies:
-        console.print("strategies: " + ", ".join(f"{k} {v}" for k, v in st.strategies.most_common()), highlight=False)
+        say("strategies: " + ", ".join(f"{k} {v}" for k, v in st.strategies.most_common()))
+    # two stacked tables of 7 columns rather than one of 12, so that 80 columns hold 8-digit numbers
+    chars = _table("lengths in characters", ["column", "n", "min", "p50", "p90", "max", "mean"])
     unit = "tokens" if st.tokens_exact else "tokens (ESTIMATE: ~1 per CJK char + chars/4)"
-    table = Table(title=f"lengths: characters and {unit} — {st.tokenizer}")
-    for col in ("column", "n", "chars min", "p50", "p90", "max", "mean", "tokens min", "p50", "p90", "max", "mean"):
-        table.add_column(col, justify="right")
+    tokens = _table(f"lengths in {unit}, {st.tokenizer}", ["column", "n", "min", "p50", "p90", "max", "mean"])
     for col, ls in st.lengths.items():
-        table.add_row(col, str(ls.n), str(ls.min), str(ls.p50), str(ls.p90), str(ls.max), f"{ls.mean:.0f}",
-                      str(ls.tok_min), str(ls.tok_p50), str(ls.tok_p90), str(ls.tok_max), f"{ls.tok_mean:.0f}")
-    console.print(table)
-    console.print(f"duplicate rows: {st.duplicate_rows}; repeated prompts: {st.duplicate_prompts}", highlight=False)
+        chars.add_row(Text(col), *map(str, (ls.n, ls.min, ls.p50, ls.p90, ls.max, round(ls.mean))))
+        tokens.add_row(Text(col), *map(str, (ls.n, ls.tok_min, ls.tok_p50, ls.tok_p90, ls.tok_max, round(ls.tok_mean))))
+    console.print(chars)
+    console.print(tokens)
+    say(f"duplicate rows: {st.duplicate_rows}; repeated prompts: {st.duplicate_prompts}")
     if st.rejected_unique_ratio is not None:
-        console.print(f"rejected-side unique ratio: {st.rejected_unique_ratio:.3f}", highlight=False)
+        say(f"rejected-side unique ratio: {st.rejected_unique_ratio:.3f}")
 
 
 @data_app.command("estimate")
@@ -106,15 +126,14 @@ def estimate(
 
     e = estimate_file(file, provider=provider, model=model, epochs=epochs, price_per_1m=price,
                       tokenizer=tokenizer, prices=prices)
-    flag = "" if e.tokens_exact else " [yellow](ESTIMATE: no exact tokenizer offline)[/]"
-    console.print(f"[bold]{file}[/]: {e.examples} examples, format {e.format}", highlight=False)
-    console.print(f"tokens per example (with message overhead): min {e.tokens_min}, mean {e.tokens_mean:.0f}, "
-                  f"max {e.tokens_max}; over 16,385: {e.too_long} — {e.tokenizer}{flag}", highlight=False)
+    flag = "" if e.tokens_exact else " (ESTIMATE: no exact tokenizer offline)"
+    say((str(file), "bold"), f": {e.examples} examples, format {e.format}")
+    say(f"tokens per example (with message overhead): min {e.tokens_min}, mean {e.tokens_mean:.0f}, "
+        f"max {e.tokens_max}; over 16,385: {e.too_long} — {e.tokenizer}", (flag, "yellow"))
     rule = " (default rule)" if e.epochs_default else ""
-    console.print(f"epochs: {e.epochs}{rule}; tokens per epoch: {e.tokens_per_epoch:,}; "
-                  f"billed tokens: {e.billed_tokens:,}", highlight=False)
-    console.print(f"cost: [bold]${e.cost_usd:.2f}[/] at ${e.price_per_1m:.2f} per 1M training tokens "
-                  f"({e.provider} {e.model}, prices of {e.price_updated})", highlight=False)
+    say(f"epochs: {e.epochs}{rule}; tokens per epoch: {e.tokens_per_epoch:,}; billed tokens: {e.billed_tokens:,}")
+    say("cost: ", (f"${e.cost_usd:.2f}", "bold"), f" at ${e.price_per_1m:.2f} per 1M training tokens "
+        f"({e.provider} {e.model}, prices of {e.price_updated})")
 
 
 @data_app.command("split")
@@ -132,16 +151,15 @@ def split(
     from slmforge.data.split import split_file
 
     r = split_file(file, by=by, ratio=ratio, seed=seed, subject_key=subject_key, out_dir=out_dir, match=_matcher(kit))
-    table = Table(title=f"split by {r.by}: {r.train_subjects} train / {r.test_subjects} test groups, none on both sides")
-    for col in ("task", "train", "test"):
-        table.add_column(col, justify="right" if col != "task" else "left")
+    table = _table(f"split by {r.by}: {r.train_subjects} train / {r.test_subjects} test groups, none on both sides",
+                   ["task", "train", "test"])
     for task in sorted(set(r.train_tasks) | set(r.test_tasks)):
-        table.add_row(task, str(r.train_tasks[task]), str(r.test_tasks[task]))
-    table.add_row("[bold]total[/]", str(r.train_rows), str(r.test_rows))
+        table.add_row(Text(task), str(r.train_tasks[task]), str(r.test_tasks[task]))
+    table.add_row(Text("total", style="bold"), str(r.train_rows), str(r.test_rows))
     console.print(table)
     for w in r.warnings:
-        console.print(f"warning: {w}", markup=False, highlight=False)
-    console.print(f"wrote {r.train_path} and {r.test_path}", markup=False, highlight=False)
+        say(f"warning: {w}")
+    say(f"wrote {r.train_path} and {r.test_path}")
 
 
 @data_app.command("convert")
@@ -157,11 +175,11 @@ def convert(
     from slmforge.data.convert import convert_file
 
     r = convert_file(src, dst, to=to, source_format=source_format, system=system, data_source=data_source)
-    console.print(f"[green]wrote[/] {r.output}: {r.rows} rows, {r.source_format} → {r.target_format}", highlight=False)
+    say(("wrote", "green"), f" {r.output}: {r.rows} rows, {r.source_format} → {r.target_format}")
     if r.system_injected:
-        console.print(f"system message set in {r.system_injected} rows", highlight=False)
+        say(f"system message set in {r.system_injected} rows")
     for fld, n in sorted(r.dropped.items()):
-        console.print(f"[yellow]not representable in {r.target_format}[/]: {fld} in {n} rows", highlight=False)
+        say((f"not representable in {r.target_format}", "yellow"), f": {fld} in {n} rows")
 
 
 def register(app: typer.Typer) -> None:

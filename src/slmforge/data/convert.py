@@ -24,7 +24,8 @@ from slmforge.data.formats import (
     resolve_format,
     text_of,
 )
-from slmforge.data.io import is_parquet, write_jsonl, write_parquet
+from slmforge.data.io import check_output_path, is_parquet, write_jsonl, write_parquet
+from slmforge.data.validate import check_row
 from slmforge.errors import DataError
 
 OPENAI_MESSAGE_KEYS = MESSAGE_KEYS
@@ -196,15 +197,19 @@ def convert_file(src: str | Path, dst: str | Path, *, to: str, source_format: st
         What was written and what the target could not hold.
 
     Raises:
-        DataError: unreadable input, a row the source format cannot parse (file:line), or a target that
-            needs data the source lacks (e.g. ``rejected``).
+        DataError: unreadable input, a row the source format cannot parse (file:line), a target that
+            needs data the source lacks (e.g. ``rejected``), a row whose converted form ``data validate``
+            would reject for the target format (names the input file:line and the field), or a ``dst``
+            that is a folder or cannot be written. Rows are all checked before anything is written, so
+            on any error ``dst`` is left as it was.
     """
-    src, dst = Path(src), Path(dst)
+    src, dst = Path(src), check_output_path(dst, field="DST")
     target = resolve_format(to)
     if src.resolve() == dst.resolve():
         raise DataError("output would overwrite the input", file=dst, fix="write to another path")
     out: list[dict[str, Any]] = []
     report: ConvertReport | None = None
+    bad: list[tuple[int, str, str, str]] = []  # (input line, field, code, detail) of rows the target refuses
     for line, fmt, row in read_parsed(src, source_format):
         if report is None:
             report = ConvertReport(str(src), str(dst), fmt, target)
@@ -212,11 +217,25 @@ def convert_file(src: str | Path, dst: str | Path, *, to: str, source_format: st
             _with_system(row, system)
             report.system_injected += 1
         try:
-            out.append(render_row(row, target, report.dropped, index=len(out),
-                                  data_source=data_source or src.stem))
+            rendered = render_row(row, target, report.dropped, index=len(out), data_source=data_source or src.stem)
         except DataError as e:
             raise DataError(e.message, file=src, line=line, field=e.field, fix=e.fix) from e
+        # what `data validate` (and the trainer) would refuse is refused here, before anything is written
+        problems = check_row(rendered, target)
+        if problems:
+            bad.append((line, *problems[0]))
+        out.append(rendered)
     if report is None:
         raise DataError("the file holds no rows", file=src, fix="check the path")
-    report.rows = write_parquet(dst, out) if target == "verl" or is_parquet(dst) else write_jsonl(dst, out)
+    if bad:
+        line, fld, code, detail = bad[0]
+        more = f"; {len(bad)} rows like this, nothing written" if len(bad) > 1 else "; nothing written"
+        raise DataError(f"as {target} this row is invalid: {code}: {detail}{more}", file=src, line=line,
+                        field=fld, fix=f"fix the input row (`slmforge data validate {src}` lists every problem), "
+                                       "or convert to another format")
+    try:
+        report.rows = write_parquet(dst, out) if target == "verl" or is_parquet(dst) else write_jsonl(dst, out)
+    except OSError as e:
+        raise DataError(f"cannot write: {e.strerror}", file=dst, field="DST",
+                        fix="give a path in a folder you can write to") from e
     return report

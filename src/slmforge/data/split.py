@@ -8,15 +8,18 @@ evaluation. JSONL rows are copied byte for byte; Parquet rows are rewritten as P
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from slmforge.data.fields import TaskMatcher, subject_of, task_of
 from slmforge.data.formats import read_parsed
-from slmforge.data.io import is_parquet, read_rows, write_parquet
+from slmforge.data.io import check_output_path, is_parquet, read_rows, scan_jsonl, write_parquet
 from slmforge.errors import DataError
 
 
@@ -95,13 +98,21 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
         match: ``prompt text -> task`` for the per-task counts of rows without a ``task`` column.
 
     Raises:
-        DataError: bad ``by`` / ``ratio``, unreadable file, fewer than two groups, or a row without a subject.
+        DataError: bad ``by`` / ``ratio``; ``out_dir`` (or a folder above it) is a file, an output name is
+            a folder, or the files cannot be written; unreadable file, fewer than two groups, or a row
+            without a subject. Paths are checked before the file is read, and on any error the earlier
+            outputs are kept as they were.
     """
     path = Path(path)
     if by not in ("subject", "row"):
         raise DataError(f"cannot split by {by!r}", field="--by", fix="use --by subject or --by row")
     if not 0 < ratio < 1:
         raise DataError(f"ratio must be between 0 and 1 (got {ratio})", field="--ratio", fix="e.g. --ratio 0.8")
+    out_dir = check_output_path(Path(out_dir) if out_dir else path.parent, field="--out-dir", folder=True)
+    suffix = path.suffix or ".jsonl"
+    train_path, test_path = (check_output_path(out_dir / f"{path.stem}.{side}{suffix}", field="--out-dir",
+                                               fix="move that folder away, or pass another --out-dir")
+                             for side in ("train", "test"))
     groups: dict[str, list[int]] = {}
     tasks: dict[int, str] = {}
     fmt_seen = "?"
@@ -112,7 +123,10 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
                             file=path, line=line, field="subject_id",
                             fix="pass --subject-key KEY, add a subject_id column, or use --by row")
         groups.setdefault(key, []).append(line)
-        tasks[line] = task_of(row, match)
+        try:
+            tasks[line] = task_of(row, match)
+        except DataError as e:
+            raise DataError(e.message, file=path, line=line, field=e.field, fix=e.fix) from e
     if len(groups) < 2:
         raise DataError(f"only {len(groups)} {by} group(s); a split needs at least two", file=path,
                         fix="use --by row, or add rows for more subjects")
@@ -128,10 +142,7 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
     if by == "subject":
         train_keys = stratify(groups, tasks, train_keys)
     train_lines = {ln for k in train_keys for ln in groups[k]}
-    out_dir = Path(out_dir) if out_dir else path.parent
-    suffix = path.suffix or ".jsonl"
-    rep = SplitReport(str(path), fmt_seen, by, str(out_dir / f"{path.stem}.train{suffix}"),
-                      str(out_dir / f"{path.stem}.test{suffix}"), train_subjects=len(train_keys),
+    rep = SplitReport(str(path), fmt_seen, by, str(train_path), str(test_path), train_subjects=len(train_keys),
                       test_subjects=len(order) - len(train_keys))
     for line, task in tasks.items():
         side = rep.train_tasks if line in train_lines else rep.test_tasks
@@ -140,24 +151,49 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
     all_tasks = sorted(set(rep.train_tasks) | set(rep.test_tasks))
     rep.warnings = [f"task {t!r} has {rep.test_tasks[t]} held-out row(s) (fewer than {MIN_TEST_PER_TASK}): "
                     "its results cannot be judged" for t in all_tasks if rep.test_tasks[t] < MIN_TEST_PER_TASK]
-    _write_sides(path, train_lines, Path(rep.train_path), Path(rep.test_path))
+    _write_sides(path, train_lines, train_path, test_path)
     return rep
 
 
 def _write_sides(path: Path, train_lines: set[int], train_path: Path, test_path: Path) -> None:
-    train_path.parent.mkdir(parents=True, exist_ok=True)
+    """Write both sides to temporary files next to their targets, then move both into place.
+
+    JSONL lines are copied byte for byte (minus a BOM and with LF endings), numbered by the same reader
+    as the first pass. An error leaves any earlier output untouched and no temporary file behind.
+    """
     if is_parquet(path):
         sides: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
         for line, obj in read_rows(path):
             sides[line not in train_lines].append(obj)
-        write_parquet(train_path, sides[0])
-        write_parquet(test_path, sides[1])
+        with _atomic_pair(train_path, test_path) as (tmp_train, tmp_test):
+            write_parquet(tmp_train, sides[0])
+            write_parquet(tmp_test, sides[1])
         return
-    raw = path.read_bytes().split(b"\n")
-    tmp_train, tmp_test = train_path.with_name(f".{train_path.name}.tmp"), test_path.with_name(f".{test_path.name}.tmp")
-    with tmp_train.open("wb") as tr, tmp_test.open("wb") as te:
-        for i, data in enumerate(raw, 1):
-            if data.strip():
-                (tr if i in train_lines else te).write(data.rstrip(b"\r") + b"\n")
-    tmp_train.replace(train_path)
-    tmp_test.replace(test_path)
+    with _atomic_pair(train_path, test_path) as (tmp_train, tmp_test), \
+            tmp_train.open("wb") as tr, tmp_test.open("wb") as te:
+        for ln in scan_jsonl(path):
+            if not ln.blank:  # a bad line raised in the first pass
+                (tr if ln.number in train_lines else te).write(ln.raw + b"\n")
+
+
+@contextmanager
+def _atomic_pair(*targets: Path) -> Iterator[tuple[Path, ...]]:
+    """Yield one temporary path per target (same folder, this process's id in the name); when the block
+    ends without error, move them all into place; always remove what is left of them.
+
+    Raises:
+        DataError: a target folder cannot be created or written (names the folder and the fix).
+    """
+    tmps = [t.with_name(f".{t.name}.{os.getpid()}.tmp") for t in targets]
+    try:
+        for t in targets:
+            t.parent.mkdir(parents=True, exist_ok=True)
+        yield tuple(tmps)
+        for tmp, t in zip(tmps, targets, strict=True):
+            os.replace(tmp, t)
+    except OSError as e:
+        raise DataError(f"cannot write: {e.strerror}", file=targets[0].parent, field="--out-dir",
+                        fix="give a folder you can write to") from e
+    finally:
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)

@@ -96,11 +96,14 @@ def stats_file(path: str | Path, *, tokenizer: str | TokenCounter | None = None,
     prompts_seen: set[str] = set()
     rejected: list[str] = []
     st: Stats | None = None
-    for _, fmt_seen, row in read_parsed(path, fmt):
+    for line, fmt_seen, row in read_parsed(path, fmt):
         if st is None:
             st = Stats(str(path), fmt_seen, 0, tokenizer=counter.name, tokens_exact=counter.exact)
         st.rows += 1
-        st.tasks[task_of(row, match)] += 1
+        try:
+            st.tasks[task_of(row, match)] += 1
+        except DataError as e:
+            raise DataError(e.message, file=path, line=line, field=e.field, fix=e.fix) from e
         if row.rejected is not None:
             st.strategies[strategy_of(row) or "none"] += 1
             rejected.append(text_of(row.rejected))

@@ -11,7 +11,11 @@ analysis for chat model fine-tuning" format check; the rest are ours:
 * ``unrecognized_role`` — a role other than system, user, assistant, tool, function.
 * ``missing_content`` — ``content`` absent, null or not a string.
 * ``example_missing_assistant_message`` — no assistant message to learn from.
-* ``invalid_json``, ``non_utf8``, ``bom``, ``crlf``, ``blank_line`` — line-level problems.
+* ``invalid_json``, ``non_utf8``, ``bom``, ``crlf``, ``cr``, ``blank_line`` — line-level problems; lines end
+  at LF, CRLF or a lone CR, numbered as every data command numbers them (:func:`~slmforge.data.io.iter_lines`).
+* ``duplicate_key`` — one JSON object repeats a key (readers would silently keep the last value).
+* ``too_deep`` — lists / objects nested deeper than :data:`~slmforge.data.io.MAX_DEPTH` levels.
+* ``lone_surrogate`` — a ``\\ud800``-style escape without its pair: readable, but no UTF-8 file can hold it.
 * ``unknown_format`` / ``format_mismatch`` — keys match no format / another format than the file's.
 * ``missing_field`` — a key the format needs is absent (``chosen``, ``reward_model``, ...).
 * ``empty_text`` — a text that is empty or only whitespace.
@@ -21,8 +25,8 @@ analysis for chat model fine-tuning" format check; the rest are ours:
 * ``duplicate`` — a row byte-identical to an earlier one.
 * ``chosen_equals_rejected`` — a preference pair whose two sides are the same text.
 
-The validator is one pass of ``json.loads`` plus plain-Python checks (no pydantic per row), so that
-100,000 rows take a few seconds (``benchmarks/validate_speed.py``).
+The validator is one pass of :func:`~slmforge.data.io.scan_jsonl` plus plain-Python checks (no pydantic per
+row), so that 100,000 rows take a few seconds (``benchmarks/validate_speed.py``).
 """
 
 from __future__ import annotations
@@ -35,12 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from slmforge.data.formats import MESSAGE_KEYS, OPENAI_CHAT_TOP_KEYS, SHAREGPT_ROLES, detect_format, resolve_format
-from slmforge.data.io import is_parquet, read_rows
+from slmforge.data.io import is_parquet, read_rows, scan_jsonl
 from slmforge.errors import DataError
 
 ROLES = frozenset({"system", "user", "assistant", "tool", "function"})
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ufeff\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\ud800-\udfff]")
-BOM = b"\xef\xbb\xbf"
 DETECT_ROWS = 50
 
 
@@ -267,42 +270,24 @@ def validate_file(path: str | Path, *, fmt: str | None = None) -> ValidationRepo
         raise DataError("no such file" if not path.exists() else "not a file", file=path, fix="check the path")
     if is_parquet(path):
         return _validate_objects(name, list(read_rows(path)), forced, [])
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"cannot read: {e.strerror}", file=path, fix="check the path and permissions") from e
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError("file is UTF-16, not UTF-8", file=path, fix="re-encode the file as UTF-8")
     problems: list[Problem] = []
     objs: list[tuple[int, Any]] = []
     keys: list[bytes] = []  # content hash of each parsed line, for exact duplicates
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    for i, raw in enumerate(lines, 1):
-        if i == 1 and raw.startswith(BOM):
+    for ln in scan_jsonl(path):  # the line numbering every other data command uses
+        i = ln.number
+        if ln.bom:
             problems.append(Problem(name, 1, "(file)", "bom", "starts with a UTF-8 byte-order mark; save without BOM"))
-            raw = raw[3:]
-        if raw.endswith(b"\r"):
+        if ln.ending == b"\r\n":
             problems.append(Problem(name, i, "(line)", "crlf", "line ends with CRLF; use LF line endings"))
-            raw = raw[:-1]
-        if not raw.strip():
+        elif ln.ending == b"\r":
+            problems.append(Problem(name, i, "(line)", "cr", "line ends with a lone CR (old Mac); use LF line endings"))
+        if ln.blank:
             problems.append(Problem(name, i, "(line)", "blank_line", "empty line; remove it"))
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            problems.append(Problem(name, i, "(line)", "non_utf8", f"byte 0x{raw[e.start]:02x} at byte {e.start} is not UTF-8"))
-            continue
-        try:
-            objs.append((i, json.loads(text)))
-            keys.append(hashlib.blake2b(raw, digest_size=16).digest())
-        except json.JSONDecodeError as e:
-            problems.append(Problem(name, i, "(line)", "invalid_json", f"{e.msg} (column {e.colno})"))
-            continue
-        except RecursionError:
-            problems.append(Problem(name, i, "(line)", "invalid_json", "nested too deeply to parse"))
-            continue
+        elif ln.problem is not None:
+            problems.append(Problem(name, i, "(line)", *ln.problem))
+        else:
+            objs.append((i, ln.obj))
+            keys.append(hashlib.blake2b(ln.raw, digest_size=16).digest())
     return _validate_objects(name, objs, forced, problems, keys)
 
 

@@ -89,7 +89,7 @@ def _json_object(text: str) -> dict[str, Any] | None:
         return None
     try:
         obj = json.loads(text[start : end + 1])
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None
 

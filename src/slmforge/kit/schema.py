@@ -9,6 +9,7 @@ key path instead of a silently ignored setting.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -149,6 +150,34 @@ class Glossary(StrictModel):
     effects: list[str] = Field(default_factory=list, description="Effect / benefit terms.")
 
 
+class LegalSettings(StrictModel):
+    """The legal-answer checks of :mod:`slmforge.checks.legal` (``legal_citation``, ``legal_guarantee``,
+    ``legal_disclaimer``, ``legal_articles``); a kit opts in by having this section, and the checks then run
+    on tasks whose ``family`` is in ``families`` (and on texts checked without a task)."""
+
+    disclaimer: str | None = Field(
+        default=None, description="A line every answer must carry, verbatim up to spaces, e.g. "
+        "「本回答は一般的な情報提供であり、個別の法的助言ではありません。」; None: not required.")
+    references: list[str] = Field(
+        default_factory=list, description="Article citations an answer may make besides those of its question, "
+        "each as law name + article, e.g. 民法第415条, 民法第548条の2, 借地借家法第28条; any other citation "
+        "is an invented article.")
+    guarantee_patterns: list[str] = Field(
+        default_factory=list, description="Regexes of outcome guarantees, added to the built-in ones "
+        "(必ず勝てます, 100%, 確実に …).")
+    families: list[str] = Field(default_factory=lambda: ["legal_qa"],
+                                description="Task families the legal checks apply to.")
+
+    @field_validator("references")
+    @classmethod
+    def _citations(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if not re.fullmatch(r"\S+?法第[0-9]+条(?:の[0-9]+)?(?:第[0-9]+項)?", r)]
+        if bad:
+            raise ValueError(f"references must read like 民法第415条 or 民法第548条の2 (law name, 第, arabic "
+                             f"digits, 条), got {bad}")
+        return v
+
+
 class CheckSettings(StrictModel):
     """Thresholds and extensions of the checks; defaults suit any brand (see ``slmforge.checks``)."""
 
@@ -164,12 +193,16 @@ class CheckSettings(StrictModel):
         description="Catalog field → its role for the facts check; empty: guessed from field names "
         "(*ingredient*, *audience*/*skin*, *feature*/*effect*/*benefit*).",
     )
+    legal: LegalSettings | None = Field(
+        default=None, description="Legal answers (slmforge.checks.legal): the disclaimer, allowed article "
+        "citations and guarantee patterns; None: the legal checks do not run for this kit.")
     reward_weights: dict[str, float] = Field(
         default_factory=lambda: _registry_weights(),
         description="Weights of the checks when they are combined (GRPO reward, overall score); a check not "
         "listed keeps its default weight (1.0), one at 0 is left out. Names: the checks of "
         "slmforge.checks.registry.CHECKS (lexicon, style, constraints, cta, facts, structure, markup, "
-        "language, degenerate, coverage, informative, similarity).",
+        "language, degenerate, coverage, informative, similarity, and the legal checks legal_citation, "
+        "legal_guarantee, legal_disclaimer, legal_articles, at 0 unless a kit with `legal` weighs them).",
     )
 
     @field_validator("reward_weights")
