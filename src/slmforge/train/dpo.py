@@ -17,7 +17,7 @@ from pathlib import Path
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_preference_rows
 from slmforge.train.models import load_base, lora_config
-from slmforge.train.runner import MetricsCallback, check_kept, finish, fit, start_run, trl_args
+from slmforge.train.runner import MetricsCallback, check_kept, finish, fit, quiet_progress, start_run, trl_args
 
 log = logging.getLogger(__name__)
 DPO_DEFAULTS = {"learning_rate": 5e-5, "num_train_epochs": 1, "beta": 0.1, "max_length": 1024,
@@ -53,6 +53,7 @@ def train_dpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
     trainer = DPOTrainer(model=base.model, ref_model=None, args=args, train_dataset=to_ds(train_rows),
                          eval_dataset=to_ds(eval_rows) if eval_rows else None, processing_class=base.tokenizer,
                          peft_config=lora_config(cfg.lora), callbacks=[MetricsCallback(out)])
+    quiet_progress(trainer, "dpo")
     if args.truncation_mode == "keep_start":  # keep_end truncation drops nothing
         too_long = "have a prompt at least trl.max_length tokens long"
         check_kept(manifest, trainer.train_dataset, len(train_rows), split="training", too_long=too_long,

@@ -23,7 +23,7 @@ from slmforge.errors import ConfigError
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_sft_rows
 from slmforge.train.models import load_base, lora_config
-from slmforge.train.runner import CHECKPOINTS, MetricsCallback, finish, fit, start_run, trl_args
+from slmforge.train.runner import CHECKPOINTS, MetricsCallback, finish, fit, quiet_progress, start_run, trl_args
 
 log = logging.getLogger(__name__)
 GRPO_DEFAULTS = {"learning_rate": 1e-5, "num_train_epochs": 1, "num_generations": 4, "max_completion_length": 128,
@@ -141,6 +141,7 @@ def train_grpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
                           train_dataset=Dataset.from_list(_rows_with_context(train_rows, cfg.rewards.kit)),
                           processing_class=base.tokenizer, peft_config=lora_config(cfg.lora),
                           callbacks=[MetricsCallback(out)])
+    quiet_progress(trainer, "grpo")
     fit(trainer, out, resume=resume)
     result = "adapter" if cfg.lora.enabled else "model"
     trainer.save_model(str(out / result))

@@ -20,7 +20,7 @@ from pathlib import Path
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_preference_rows
 from slmforge.train.models import load_base, lora_config
-from slmforge.train.runner import MetricsCallback, check_kept, finish, fit, start_run, trl_args
+from slmforge.train.runner import MetricsCallback, check_kept, finish, fit, quiet_progress, start_run, trl_args
 
 log = logging.getLogger(__name__)
 RM_DEFAULTS = {"learning_rate": 1e-4, "num_train_epochs": 1, "max_length": 1024,
@@ -56,6 +56,7 @@ def train_rm(cfg: TrainConfig, *, resume: bool = False) -> Path:
     trainer = RewardTrainer(model=base.model, args=args, train_dataset=to_ds(train_rows),
                             eval_dataset=to_ds(eval_rows) if eval_rows else None, processing_class=base.tokenizer,
                             peft_config=lora_config(cfg.lora, task_type="SEQ_CLS"), callbacks=[MetricsCallback(out)])
+    quiet_progress(trainer, "rm")
     too_long = "are longer than trl.max_length (chosen or rejected side, prompt included)"
     check_kept(manifest, trainer.train_dataset, len(train_rows), split="training", too_long=too_long,
                max_length=args.max_length)

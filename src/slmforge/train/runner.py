@@ -19,7 +19,7 @@ from slmforge.errors import ConfigError
 from slmforge.runs import Manifest, file_hash, write_stage
 from slmforge.train.callbacks import METRICS, PLOT, InterruptCallback, MetricsCallback, StageProgress, plot_metrics
 
-__all__ = ["MetricsCallback", "check_kept", "fit", "finish", "start_run", "trl_args"]
+__all__ = ["MetricsCallback", "check_kept", "fit", "finish", "quiet_progress", "start_run", "trl_args"]
 from slmforge.train.config import TrainConfig, trl_config_class
 from slmforge.train.models import device_defaults
 
@@ -113,19 +113,24 @@ def last_checkpoint(out: Path) -> str | None:
     return None
 
 
+def quiet_progress(trainer, label: str) -> None:
+    """Replace transformers' progress bar and its raw log-dict printing with one :class:`StageProgress` bar
+    (call right after building the trainer, before any ``evaluate``)."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(StageProgress(label))
+
+
 def fit(trainer, out: Path, *, resume: bool) -> None:
     """``trainer.train()`` with resume from the last checkpoint and Ctrl-C → checkpoint → ``KeyboardInterrupt``.
 
     Raises:
         KeyboardInterrupt: after the checkpoint of an interrupted run is saved.
     """
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-
     stop = InterruptCallback()
     trainer.add_callback(stop)
-    trainer.remove_callback(ProgressCallback)
-    trainer.remove_callback(PrinterCallback)
-    trainer.add_callback(StageProgress(out.name))
     ckpt = last_checkpoint(out) if resume else None
     if resume:
         log.info("resuming from %s", ckpt or "scratch (no checkpoint found)")

@@ -20,7 +20,7 @@ from slmforge.train.callbacks import read_metrics
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_sft_rows
 from slmforge.train.models import load_base, lora_config
-from slmforge.train.runner import MetricsCallback, check_kept, finish, fit, start_run, trl_args
+from slmforge.train.runner import MetricsCallback, check_kept, finish, fit, quiet_progress, start_run, trl_args
 
 log = logging.getLogger(__name__)
 GENERATION_MARK = re.compile(r"\{%-?\s*generation\s*-?%\}")
@@ -60,6 +60,7 @@ def train_sft(cfg: TrainConfig, *, resume: bool = False) -> Path:
     trainer = SFTTrainer(model=base.model, args=args, train_dataset=to_ds(train_rows),
                          eval_dataset=to_ds(eval_rows) if eval_rows else None, processing_class=base.tokenizer,
                          peft_config=lora_config(cfg.lora), callbacks=[MetricsCallback(out)])
+    quiet_progress(trainer, "sft")
     too_long = "have a prompt that fills trl.max_length (no answer token left to train on)"
     check_kept(manifest, trainer.train_dataset, len(train_rows), split="training", too_long=too_long,
                max_length=args.max_length, count_drops=not args.packing)
