@@ -44,7 +44,7 @@ def test_reward_functions_are_trl_shaped_and_weighted():
                                           "facts_reward", "structure_reward", "markup_reward", "language_reward",
                                           "degenerate_reward", "coverage_reward", "informative_reward"]
     completions = [[{"role": "assistant", "content": CALM}], [{"role": "assistant", "content": LOUD}]]
-    cols = {"task": ["ad", "ad"], "subject": [json.dumps(SUBJECT_ZH, ensure_ascii=False)] * 2,
+    cols = {"task": ["ad", "ad"], "subject": [SUBJECT_ZH] * 2,
             "prompts": [[{"role": "user", "content": "写一条广告，不要使用表情"}]] * 2}
     totals = [0.0, 0.0]
     for f in funcs:

@@ -2,8 +2,10 @@
 
 TRL calls each reward function as ``f(prompts=..., completions=..., **columns)`` where every extra
 dataset column arrives as a list aligned with ``completions`` (TRL docs, "Using a custom reward
-function"). Our datasets carry ``task`` (task id) and ``subject`` (the record as a JSON string or a
-dict); the prompt's text is also read for the constraints it states. Completions may be plain strings
+function"). Our datasets carry the record's identity: ``task`` (task id), ``subject_id`` (looked up in
+the kit's catalog, passed once as ``subjects``) and ``instruction`` (the constraints it states are
+checked); a ``subject`` column holding the record itself (a dict) also works. Nothing is parsed or
+matched per completion. Completions may be plain strings
 or conversational ``[{"role": "assistant", "content": ...}]`` lists.
 
 The reward set is the registry's (:data:`slmforge.checks.registry.CHECKS`, every check marked
@@ -16,7 +18,6 @@ or coverage without a subject) scores neutrally: its full weight.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -45,37 +46,28 @@ def prompt_text(prompt: Any) -> str | None:
     return users[-1] if users else None
 
 
-def _subject(value: Any) -> dict | None:
-    if value is None or isinstance(value, dict):
-        return value
-    try:
-        parsed = json.loads(value)
-    except (TypeError, json.JSONDecodeError):
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
 def _column(kwargs: dict[str, Any], key: str, n: int) -> list[Any]:
     col = kwargs.get(key)
     return list(col) if isinstance(col, list | tuple) and len(col) == n else [None] * n
 
 
-def _make(name: str, weight: float, kit: Kit, vocab: Vocabulary | None) -> RewardFunc:
+def _make(name: str, weight: float, kit: Kit, vocab: Vocabulary | None, subjects: dict[str, dict] | None) -> RewardFunc:
     needs = CHECKS[name].needs
 
     def reward(completions: list[Any], **kwargs: Any) -> list[float]:
         n = len(completions)
-        tasks, subjects = _column(kwargs, "task", n), _column(kwargs, "subject", n)
+        tasks, ids, records = _column(kwargs, "task", n), _column(kwargs, "subject_id", n), _column(kwargs, "subject", n)
+        instructions = _column(kwargs, "instruction", n)
         prompts = _column(kwargs, "prompts", n) if "prompts" in kwargs else _column(kwargs, "prompt", n)
         out = []
-        for c, t, s, p in zip(completions, tasks, subjects, prompts, strict=True):
+        for c, t, sid, rec, ins, p in zip(completions, tasks, ids, records, instructions, prompts, strict=True):
             task = kit.task(t) if t else None
-            subject = _subject(s)
+            subject = (subjects or {}).get(sid) if sid else (rec if isinstance(rec, dict) else None)
             if needs and not (subject is not None and "subject" in needs):
                 out.append(weight)  # nothing to check against (no subject, no reference): neutral
                 continue
             report = run_checks([completion_text(c)], task=task, subject=subject, kit=kit,
-                                instruction=prompt_text(p), checks=[name], vocab=vocab)[0]
+                                instruction=ins if ins is not None else prompt_text(p), checks=[name], vocab=vocab)[0]
             res = report.results.get(name)  # None: the check does not apply to this kit / task
             out.append(weight if res is None else weight * res.score)
         return out
@@ -86,7 +78,7 @@ def _make(name: str, weight: float, kit: Kit, vocab: Vocabulary | None) -> Rewar
 
 
 def reward_functions(kit: Kit, *, weights: dict[str, float] | None = None,
-                     vocab: Vocabulary | None = None) -> list[RewardFunc]:
+                     vocab: Vocabulary | None = None, subjects: dict[str, dict] | None = None) -> list[RewardFunc]:
     """One TRL reward function per weighted reward check of the registry.
 
     Args:
@@ -97,6 +89,7 @@ def reward_functions(kit: Kit, *, weights: dict[str, float] | None = None,
             not rewards (``similarity``, a corpus property) are left out.
         vocab: entity vocabulary for the facts and coverage rewards
             (:func:`slmforge.checks.vocab.kit_vocabulary` of the loaded kit).
+        subjects: subject id → catalog record (``LoadedKit.subjects``), for rows that carry ``subject_id``.
 
     Returns:
         Functions ``f(completions, **kwargs) -> list[float]`` named ``<check>_reward``, in registry order
@@ -111,4 +104,4 @@ def reward_functions(kit: Kit, *, weights: dict[str, float] | None = None,
     unknown = [k for k in weights if k not in CHECKS]
     if unknown:
         raise ValueError(f"unknown checks in reward weights {unknown}; known: {list(CHECKS)}")
-    return [_make(name, w, kit, vocab) for name, w in weights.items() if w > 0 and CHECKS[name].reward]
+    return [_make(name, w, kit, vocab, subjects) for name, w in weights.items() if w > 0 and CHECKS[name].reward]

@@ -19,6 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field
 Role = Literal["system", "user", "assistant"]
 
 
+def instruction_of(messages: list[Any]) -> str:
+    """The instruction of a prompt — defined once for every stage: the content of its last ``user``
+    message ('' when there is none). Accepts :class:`Message` objects or ``{"role", "content"}`` dicts."""
+    for m in reversed(messages):
+        role, content = (m.role, m.content) if isinstance(m, Message) else (m.get("role"), m.get("content"))
+        if role == "user":
+            return str(content or "")
+    return ""
+
+
 class Message(BaseModel):
     """One chat message (OpenAI / TRL conversational format)."""
 
@@ -68,6 +78,11 @@ class SFTExample(BaseModel):
         return self.messages[:-1] if self.messages and self.messages[-1].role == "assistant" else self.messages
 
     @property
+    def instruction(self) -> str:
+        """The last user message's content (:func:`instruction_of`)."""
+        return instruction_of(self.prompt)
+
+    @property
     def completion(self) -> str:
         """Text of the last assistant message ('' when there is none)."""
         return self.messages[-1].content if self.messages and self.messages[-1].role == "assistant" else ""
@@ -86,6 +101,11 @@ class PreferencePair(BaseModel):
     strategy: str | None = None
     findings: list[dict[str, Any]] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)
+
+    @property
+    def instruction(self) -> str:
+        """The last user message's content (:func:`instruction_of`)."""
+        return instruction_of(self.prompt)
 
 
 class Generation(BaseModel):

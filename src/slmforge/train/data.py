@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from slmforge.data.io import read_jsonl
+from slmforge.data.records import instruction_of
 from slmforge.errors import DataError
 
 _PRODUCT = re.compile(r'"product_name"\s*:\s*"([^"]+)"')
@@ -39,9 +40,12 @@ def _messages(obj, path: Path, line: int, field: str) -> list[dict]:
 
 
 def read_sft_rows(path: str | Path) -> list[dict]:
-    """Rows ``{"messages", "prompt", "completion", "task", "subject"}`` from an SFT JSONL file.
+    """Rows ``{"messages", "prompt", "completion", "task", "subject_id", "instruction", "subject"}`` from an
+    SFT JSONL file.
 
-    ``prompt`` is the messages before the last assistant message, ``completion`` that message as a list.
+    ``prompt`` is the messages before the last assistant message, ``completion`` that message as a list;
+    ``task`` / ``subject_id`` are the record's own identity (``subject_id`` None for plain TRL rows),
+    ``instruction`` its last user message; ``subject`` is only the grouping key of the held-out split.
 
     Raises:
         DataError: a row without messages or whose last message is not from the assistant (file:line).
@@ -58,6 +62,7 @@ def read_sft_rows(path: str | Path) -> list[dict]:
                             field="messages", fix="end each conversation with an assistant message")
         prompt = msgs[:-1]
         rows.append({"messages": msgs, "prompt": prompt, "completion": msgs[-1:], "task": obj.get("task") or "",
+                     "subject_id": obj.get("subject_id"), "instruction": instruction_of(prompt),
                      "subject": _subject(obj, " ".join(m["content"] for m in prompt))})
     return rows
 

@@ -15,7 +15,6 @@ with :func:`completion_rewards`.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -85,19 +84,12 @@ def completion_rewards(run_dir: str | Path) -> list[dict]:
     return sorted(rows, key=lambda r: r["step"])
 
 
-def _rows_with_context(rows: list[dict], kit_path: str) -> list[dict]:
-    from slmforge.kit import load_kit
-    from slmforge.kit.match import task_for_prompt
-
-    lk = load_kit(kit_path)
-    out = []
-    for r in rows:
-        user = "\n".join(m["content"] for m in r["prompt"] if m["role"] == "user")
-        task, subject_id = task_for_prompt(lk, user)
-        subject = lk.subjects.get(subject_id) if subject_id else None
-        out.append({"prompt": r["prompt"], "task": r["task"] or task or "",
-                    "subject": json.dumps(subject, ensure_ascii=False, default=str) if subject else ""})
-    return out
+def _rows_with_identity(rows: list[dict]) -> list[dict]:
+    """GRPO dataset rows: the prompt and the record's identity as columns (TRL passes every extra column to
+    each reward function as a keyword argument, aligned with the completions). Nothing is re-derived
+    from the prompt's text."""
+    return [{"prompt": r["prompt"], "task": r["task"], "subject_id": r["subject_id"] or "",
+             "instruction": r["instruction"]} for r in rows]
 
 
 def train_grpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
@@ -131,14 +123,14 @@ def train_grpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
     train_rows, _ = load_splits(cfg.data, read_sft_rows)
     lk = load_kit(cfg.rewards.kit)
     try:
-        funcs = reward_functions(lk.kit, weights=cfg.rewards.weights, vocab=kit_vocabulary(lk))
+        funcs = reward_functions(lk.kit, weights=cfg.rewards.weights, vocab=kit_vocabulary(lk), subjects=lk.subjects)
     except ValueError as e:
         raise ConfigError(str(e), field="rewards.weights", fix="use check names of slmforge.checks") from e
     if cfg.rewards.reward_model:
         funcs.append(reward_model_reward(cfg.rewards.reward_model, cfg.rewards.reward_model_weight))
     args = trl_args(cfg, out, has_eval=False, defaults=GRPO_DEFAULTS)
     trainer = GRPOTrainer(model=base.model, reward_funcs=funcs, args=args,
-                          train_dataset=Dataset.from_list(_rows_with_context(train_rows, cfg.rewards.kit)),
+                          train_dataset=Dataset.from_list(_rows_with_identity(train_rows)),
                           processing_class=base.tokenizer, peft_config=lora_config(cfg.lora),
                           callbacks=[MetricsCallback(out)])
     quiet_progress(trainer, "grpo")

@@ -7,10 +7,12 @@ Run it::
     slmforge train hosted --provider openai --follow ftjob-abc123 --output runs/hosted
 
 Steps: convert the data to the provider's JSONL (``slmforge.data.convert``: ``openai-chat`` for SFT,
-``openai-dpo`` for DPO), estimate the cost (``slmforge.data.estimate``), upload, create the job, follow its
-events until it ends, and write ``manifest.json`` with the fine-tuned model id. The backend is the
-``openai`` SDK with a per-provider base URL, so one code path serves every provider (OpenAI is winding
-down self-serve fine-tuning: no new jobs for organisations without prior use since 2026-05).
+``openai-dpo`` for DPO), estimate the cost (``slmforge.data.estimate``; no API key needed, ``--dry-run``
+stops there), upload, create the job, follow its events until it ends, and write ``manifest.json`` with
+the fine-tuned model id. An endpoint that cannot be reached, or that refuses the key or the request, is
+one :class:`~slmforge.errors.ConfigError` line naming the URL (:func:`api_errors`), never a traceback.
+The backend is the ``openai`` SDK with a per-provider base URL, so one code path serves every provider
+(OpenAI is winding down self-serve fine-tuning: no new jobs for organisations without prior use since 2026-05).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -72,6 +75,11 @@ class HostedConfig(BaseModel):
     poll_s: float = Field(10.0, ge=0)
 
 
+def base_url(cfg: HostedConfig) -> str:
+    """The API base URL of the job: ``cfg.base_url``, else the provider's."""
+    return cfg.base_url or BASE_URLS[cfg.provider]
+
+
 def make_client(cfg: HostedConfig):
     """An ``openai.OpenAI`` client for the provider.
 
@@ -84,7 +92,44 @@ def make_client(cfg: HostedConfig):
     key = os.environ.get(env)
     if not key:
         raise ConfigError(f"{env} is not set", field="api_key_env", fix=f"export {env}=... (your {cfg.provider} key)")
-    return OpenAI(base_url=cfg.base_url or BASE_URLS[cfg.provider], api_key=key)
+    return OpenAI(base_url=base_url(cfg), api_key=key)
+
+
+@contextmanager
+def api_errors(cfg: HostedConfig) -> Iterator[None]:
+    """Turn the ``openai`` SDK's connection and HTTP errors into one-line :class:`ConfigError` s.
+
+    Raises:
+        ConfigError: the endpoint cannot be reached (after the SDK's retries), refuses the key (401/403),
+            or rejects the request (any other 4xx: status and the provider's message).
+        SlmforgeError: the provider answered 5xx after the SDK's retries (exit 1: not the user's to fix).
+    """
+    import openai
+
+    url = base_url(cfg)
+    env = cfg.api_key_env or KEY_ENVS[cfg.provider]
+    try:
+        yield
+    except openai.APIConnectionError as e:
+        raise ConfigError(f"cannot reach {url} ({type(e).__name__}: {e})", field="--base-url",
+                          fix=f"check the URL and the network, or drop --base-url for {cfg.provider}'s own") from None
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+        raise ConfigError(f"{url} refused the key ({e.status_code}: {_api_message(e)})", field="api_key_env",
+                          fix=f"check ${env} (your {cfg.provider} key) and that it may fine-tune") from None
+    except openai.APIStatusError as e:
+        if e.status_code >= 500:
+            raise SlmforgeError(f"{url} answered {e.status_code}: {_api_message(e)}; the provider is failing, retry "
+                                "later (a job already created keeps running: --follow JOB)") from None
+        raise ConfigError(f"{url} answered {e.status_code}: {_api_message(e)}", field="--model/--train",
+                          fix="correct the request the provider names, e.g. a model it can fine-tune") from None
+
+
+def _api_message(e) -> str:
+    """The provider's error message of an SDK ``APIStatusError`` on one line."""
+    body = e.body if isinstance(e.body, dict) else {}
+    err = body.get("error", body)
+    msg = err.get("message") if isinstance(err, dict) else None
+    return " ".join(str(msg or e.message).split())
 
 
 def prepare(cfg: HostedConfig) -> tuple[dict[str, Path], object]:
@@ -117,7 +162,16 @@ def prepare(cfg: HostedConfig) -> tuple[dict[str, Path], object]:
 
 
 def submit(cfg: HostedConfig, client, files: dict[str, Path]) -> str:
-    """Upload the files and create the job; returns its id (also written to ``OUT/job_id``)."""
+    """Upload the files and create the job; returns its id (also written to ``OUT/job_id``).
+
+    Raises:
+        ConfigError: the endpoint cannot be reached or rejects the upload or the job (:func:`api_errors`).
+    """
+    with api_errors(cfg):
+        return _submit(cfg, client, files)
+
+
+def _submit(cfg: HostedConfig, client, files: dict[str, Path]) -> str:
     ids = {k: client.files.create(file=p.open("rb"), purpose="fine-tune").id for k, p in files.items()}
     hyper = {k: v for k, v in {"n_epochs": cfg.epochs, "batch_size": cfg.batch_size,
                                "learning_rate_multiplier": cfg.lr_multiplier}.items() if v is not None}
@@ -147,13 +201,15 @@ def follow(cfg: HostedConfig, client, job_id: str, *, on_event: Callable[[object
 
     Raises:
         HostedJobFailed: the job failed (message = the provider's error) — the manifest is written first.
+        ConfigError: the endpoint cannot be reached or does not know the job (:func:`api_errors`).
         KeyboardInterrupt: Ctrl-C; the job keeps running; resume with ``--follow JOB``.
     """
     seen: set[str] = set()
     manifest = Manifest(stage="train_hosted")
     while True:
-        job = client.fine_tuning.jobs.retrieve(job_id)
-        new = [e for e in client.fine_tuning.jobs.list_events(job_id, limit=100).data if e.id not in seen]
+        with api_errors(cfg):
+            job = client.fine_tuning.jobs.retrieve(job_id)
+            new = [e for e in client.fine_tuning.jobs.list_events(job_id, limit=100).data if e.id not in seen]
         for event in reversed(new):
             seen.add(event.id)
             if on_event:
@@ -186,5 +242,10 @@ def _error_text(job) -> str | None:
 
 
 def cancel(cfg: HostedConfig, client, job_id: str):
-    """Cancel a running job; returns the job as the provider reports it."""
-    return client.fine_tuning.jobs.cancel(job_id)
+    """Cancel a running job; returns the job as the provider reports it.
+
+    Raises:
+        ConfigError: the endpoint cannot be reached or does not know the job (:func:`api_errors`).
+    """
+    with api_errors(cfg):
+        return client.fine_tuning.jobs.cancel(job_id)
