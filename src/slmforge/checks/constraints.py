@@ -75,7 +75,8 @@ def check_cta(text: str, kit: Kit, *, required: bool) -> CheckResult:
     findings = [Finding(CTA, "cta", f"call to action {text[s:e]!r}", s, e, "info") for s, e in spans]
     ok = bool(spans) or not required
     if not ok:
-        findings.append(Finding(CTA, "missing_cta", "no call to action (e.g. 点击了解 / shop now) found"))
+        examples = list(dict.fromkeys([*kit.checks.cta_cues, *cta_cues(kit)]))[:2]  # the kit's language, its own first
+        findings.append(Finding(CTA, "missing_cta", f"no call to action (e.g. {' / '.join(examples)}) found"))
     return CheckResult(CTA, 1.0 if ok else 0.0, ok, findings, {"required": required, "found": len(spans)})
 
 

@@ -19,6 +19,9 @@ number in arabic (full- or half-width) or kanji digits, 条, an optional 「の2
 optional 第N項 (paragraphs are not compared). A bare 「第564条」 right after a citation (「民法第562条、
 第563条及び第564条」) belongs to the same law; one standing alone has no law (it may be a clause of
 the contract in question). Offsets index the original text (Python ``str`` indices).
+
+Command line: ``slmforge check FILE --kit examples/ja-legal`` (the ``legal_*`` columns) and
+``slmforge kit validate examples/ja-legal --strict`` (every golden answer through every check).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ GUARANTEE_PATTERNS = (
     r"リスクは(?:一切|全く|まったく)(?:ありません|ない)",
 )
 """Built-in regexes of outcome guarantees; ``checks.legal.guarantee_patterns`` adds to them."""
-HEDGES = regex.compile(r"とは限ら|とは言え|とはいえ(?:ません|ない)|とは言い切れ|とは断言でき|わけではありません|"
+HEDGES = regex.compile(r"とは限(?:ら|り)|とは言え|とはいえ(?:ません|ない)|とは言い切れ|とは断言でき|わけではありません|"
                        r"わけではない|ものではありません|ものではない|保証するものでは")
 """A sentence holding one of these takes its guarantee back (「必ず勝てるとは限りません」)."""
 

@@ -119,21 +119,24 @@ def hosted(
     output: Path = typer.Option(Path("runs/hosted"), "--output", "-o", help="Run dir."),
     poll_s: float = typer.Option(10.0, help="Seconds between status polls."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation of the cost."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Convert and estimate the cost, then stop (no API key "
+                                                          "needed)."),
     follow_job: str = typer.Option(None, "--follow", help="Resume following an existing job."),
     cancel_job: str = typer.Option(None, "--cancel", help="Cancel an existing job."),
 ) -> None:
-    """Fine-tune on a hosted provider: convert, estimate, confirm, upload, create, follow."""
+    """Fine-tune on a hosted provider: convert, estimate, confirm, upload, create, follow.
+
+    The cost estimate comes first and needs no API key (--dry-run stops after it)."""
+    from rich.text import Text
+
     from slmforge.train import hosted as h
 
     cfg = h.HostedConfig(provider=provider, model=model or "unknown", train=str(train or ""),
                          validation=str(validation) if validation else None, method=method, epochs=epochs,
                          batch_size=batch_size, lr_multiplier=lr_multiplier, suffix=suffix, seed=seed,
                          base_url=base_url, output_dir=str(output), poll_s=poll_s)
-    client = h.make_client(cfg)
-    if cancel_job:
-        console.print(f"job {cancel_job}: {h.cancel(cfg, client, cancel_job).status}")
-        return
-    job_id = follow_job
+    job_id = follow_job or cancel_job
+    files = None
     if job_id is None:
         from slmforge.errors import ConfigError
 
@@ -141,15 +144,26 @@ def hosted(
             raise ConfigError("--model and --train are needed to start a job", field="--model/--train",
                               fix="pass both, or --follow JOB / --cancel JOB")
         files, est = h.prepare(cfg)
-        console.print(f"{est.examples} examples, {est.billed_tokens:,} billed tokens ({est.epochs} epochs), "
-                      f"estimated cost [bold]${est.cost_usd:.2f}[/]" + ("" if est.price_per_1m else " (price unknown)"))
+        console.print(Text.assemble(f"{est.examples} examples, {est.billed_tokens:,} billed tokens ({est.epochs} "
+                                    "epochs), estimated cost ", (f"${est.cost_usd:.2f}", "bold"),
+                                    "" if est.price_per_1m else " (price unknown)"), highlight=False)
+        if dry_run:
+            console.print(f"dry run: converted data in {output}; no job started", markup=False, highlight=False)
+            return
+    client = h.make_client(cfg)
+    if cancel_job:
+        console.print(f"job {cancel_job}: {h.cancel(cfg, client, cancel_job).status}", markup=False, highlight=False)
+        return
+    if files is not None:
         if not yes and not typer.confirm("Start the fine-tuning job?"):
             raise typer.Exit(1)
         job_id = h.submit(cfg, client, files)
-        console.print(f"created job [bold]{job_id}[/] (resume following with --follow {job_id})")
-    job = h.follow(cfg, client, job_id, on_event=lambda e: console.print(f"  [{e.level}] {e.message}"))
+        console.print(Text.assemble("created job ", (job_id, "bold"), f" (resume following with --follow {job_id})"),
+                      highlight=False)
+    job = h.follow(cfg, client, job_id,
+                   on_event=lambda e: console.print(f"  [{e.level}] {e.message}", markup=False, highlight=False))
     colour = "green" if job.status == "succeeded" else "red"
-    console.print(f"[{colour}]{job.status}[/]: {job.fine_tuned_model or ''}")
+    console.print(Text.assemble((job.status, colour), f": {job.fine_tuned_model or ''}"), highlight=False)
 
 
 def merge(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from slmforge.evaluate.config import CandidateSpec, EvalConfig
+from slmforge.llm.config import ModelConfig
 from slmforge.pipeline.project import TrainStage
 from slmforge.pipeline.stages import Context, StageResult, _spent
 from slmforge.runs import read_manifest
@@ -112,10 +113,15 @@ def _adapter_role(ctx: Context, stage: str):
     return ctx.local(str(d / "model"))
 
 
-def stage_eval(ctx: Context, d: Path, resume: bool) -> StageResult:
-    """Evaluate base / SFT / DPO / GRPO / prompting baseline / golden on the held-out subjects; write the report."""
-    from slmforge.evaluate.run import evaluate
+def eval_setup(ctx: Context) -> tuple[EvalConfig, dict[str, ModelConfig], list[str]]:
+    """What the eval stage evaluates: base / SFT / DPO / GRPO (those ``ctx.enabled`` has), the prompting
+    baseline and golden on the held-out split, with the judge when ``ctx.roles`` has one.
 
+    Shared by :func:`stage_eval` and ``slmforge eval --run RUN_DIR``, so both evaluate the same candidates.
+
+    Returns:
+        ``(eval config, client roles, notes)``; roles are local models under ``ctx.run_dir`` (and the judge).
+    """
     e = ctx.cfg.eval
     roles = {"base": ctx.local(ctx.student()[0])}
     candidates = [CandidateSpec(name="base")]
@@ -139,6 +145,14 @@ def stage_eval(ctx: Context, d: Path, resume: bool) -> StageResult:
     cfg = EvalConfig(candidates=candidates, heldout=str(ctx.dir("split") / "test.jsonl"), max_items=e.max_items,
                      sampling=e.sampling, judge=judge, n_boot=e.n_boot,
                      rm_dir=str(ctx.dir("rm")) if "rm" in ctx.enabled else None)
+    return cfg, roles, notes
+
+
+def stage_eval(ctx: Context, d: Path, resume: bool) -> StageResult:
+    """Evaluate base / SFT / DPO / GRPO / prompting baseline / golden on the held-out subjects; write the report."""
+    from slmforge.evaluate.run import evaluate
+
+    cfg, roles, notes = eval_setup(ctx)
     client = ctx.client(roles)
     evaluate(ctx.lk, cfg, client, d)
     res = _from_manifest(d, ["report.html", "report.md"], notes)

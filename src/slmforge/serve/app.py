@@ -2,7 +2,8 @@
 ``/v1/copy`` endpoint, the kit schema for the playground, and the playground itself at ``/``.
 
 Routes: ``GET /health`` (no auth), ``GET /v1/models``, ``POST /v1/chat/completions``,
-``POST /tokenize`` (vLLM-compatible token count), ``GET /v1/kit``, ``POST /v1/copy``, ``GET /``.
+``POST /tokenize`` (vLLM-compatible token count), ``GET /v1/kit``, ``POST /v1/copy``, ``GET /``, and the legal
+assistant of :mod:`slmforge.serve.review` (``GET /legal``, ``POST /v1/review``, ``POST /v1/legal/ask`` …).
 Run it with ``slmforge serve --model runs/tiny --adapter sft=runs/sft/adapter --kit KIT``.
 
 Request life cycle: the ``Host`` check (421), auth (401) and the body limit (413) run as middleware;
@@ -36,6 +37,7 @@ from slmforge.serve.copy import CopyInputError, copy_events, copy_messages
 from slmforge.serve.engine import ContextTooLong, Engine, SamplingParams
 from slmforge.serve.middleware import (AuthMiddleware, BodyLimitMiddleware, CrashMiddleware, HostCheckMiddleware,
                                        Limiter, Slot, allowed_hosts, error_body, error_response, sse)
+from slmforge.serve.review import legal_router
 from slmforge.serve.schemas import ChatCompletionRequest, CopyRequest, TokenizeRequest
 
 STATIC = Path(__file__).parent / "static"
@@ -330,6 +332,8 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def playground() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    app.include_router(legal_router(cfg, engine, kit, limiter, until_disconnected))  # /legal, /v1/review …
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -27,6 +27,8 @@ PUBLIC_PATHS = ("/health",)
 """Routes that never need the API key. The playground's static files are public too (they hold no
 data; the page asks for the key and sends it on every /v1 call)."""
 STATIC_PREFIXES = ("/static/",)
+PAGES = ("/", "/legal")
+"""The HTML pages (the playground, the legal assistant): public like their static files."""
 
 
 def _printable(text: str | None) -> str | None:
@@ -100,7 +102,7 @@ class HostCheckMiddleware:
 
 class AuthMiddleware:
     """Require ``Authorization: Bearer <api_key>`` on every HTTP route except :data:`PUBLIC_PATHS`,
-    the playground page ``/`` and its static files.
+    the pages (:data:`PAGES`) and their static files.
 
     Keys are compared in constant time (``hmac.compare_digest``). Missing or wrong key: 401 with
     code ``invalid_api_key``, like api.openai.com.
@@ -112,7 +114,7 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in PUBLIC_PATHS or path == "/" or path.startswith(STATIC_PREFIXES):
+        if scope["type"] != "http" or path in PUBLIC_PATHS or path in PAGES or path.startswith(STATIC_PREFIXES):
             return await self.app(scope, receive, send)
         auth = dict(scope["headers"]).get(b"authorization", b"")
         scheme, _, token = auth.partition(b" ")

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from slmforge.data.io import write_jsonl
 from slmforge.data.records import Message, Provenance, SFTExample
-from slmforge.errors import ConfigError
+from slmforge.errors import BudgetExceeded, ConfigError
 from slmforge.kit import LoadedKit, Task, template_hash
 from slmforge.runs import Manifest, write_stage
 from slmforge.synth.config import SynthConfig
@@ -153,6 +153,39 @@ def run_jobs(client, role: str, jobs: list[Job], *, stage: str, cfg: SynthConfig
     return results
 
 
+def budget_stop(e: BudgetExceeded, client, out_dir: Path, *, started: float, requested: int) -> BudgetExceeded:
+    """The budget stop of synthesis, its message saying what was produced and where.
+
+    A budget stop leaves ``out_dir`` without ``sft.jsonl`` (records are written once every request is
+    answered); the answers already paid for are in the ledger, and a rerun gets them at no cost.
+
+    Args:
+        e: the client's stop (spent and budget, USD).
+        client: the LLMClient whose ledger recorded the calls of this synthesis.
+        out_dir: the stage directory.
+        started: ``time.time()`` when synthesis began; ledger rows from then on are this synthesis'.
+        requested: teacher requests planned in the phase that stopped.
+
+    Returns:
+        a :class:`BudgetExceeded` with the same spend and budget and the specific message.
+    """
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started))
+    rows = [r for r in client.ledger.rows(run_id=client.run_id)
+            if r["stage"].startswith("synth") and r["created_at"] >= since and r["ok"]]
+    paid, reused = sum(not r["from_cache"] for r in rows), sum(bool(r["from_cache"]) for r in rows)
+    head = f"budget of ${e.budget_usd:.4f} reached (spent ${e.spent_usd:.4f})"
+    if not rows:
+        msg = (f"{head} before the first teacher call, which alone could cost more: nothing was produced and "
+               f"nothing was written to {out_dir}; rerun with a higher --budget")
+    else:
+        msg = (f"{head} after {paid} paid and {reused} ledger-answered of {requested} teacher requests: no "
+               f"{SFT_FILE} was written to {out_dir} yet; the answers are kept in the ledger {client.ledger.path}, "
+               "so a rerun with a higher --budget pays nothing for them")
+    stop = BudgetExceeded(e.spent_usd, e.budget_usd)
+    stop.args = (msg,)  # str(stop) is args[0]: the specific message replaces the generic one
+    return stop
+
+
 def synthesize(lk: LoadedKit, cfg: SynthConfig, client, out_dir: str | Path) -> Path:
     """Generate SFT data with the teacher.
 
@@ -169,7 +202,8 @@ def synthesize(lk: LoadedKit, cfg: SynthConfig, client, out_dir: str | Path) -> 
 
     Raises:
         ConfigError: unknown subject/task ids, or the client has no ``cfg.teacher_role`` role.
-        BudgetExceeded: the budget was reached; finished calls stay in the ledger, so a rerun resumes.
+        BudgetExceeded: the budget was reached; finished calls stay in the ledger, so a rerun resumes (the
+            message says how many requests were answered, and that no ``sft.jsonl`` was written).
     """
     started = time.time()
     out_dir = Path(out_dir)
@@ -182,7 +216,10 @@ def synthesize(lk: LoadedKit, cfg: SynthConfig, client, out_dir: str | Path) -> 
     value_failures: list[dict] = []
     values = None
     if cfg.value_mode:
-        proposals = propose_values(lk, cfg, client, sids)
+        try:
+            proposals = propose_values(lk, cfg, client, sids)
+        except BudgetExceeded as e:
+            raise budget_stop(e, client, out_dir, started=started, requested=len(sids)) from None
         values, value_results = proposals.values, proposals.results
         if client.dry_run:  # no real values yet: estimate with placeholders
             values = {s: [f"value {i + 1}" for i in range(cfg.values_per_product)] for s in sids}
@@ -192,7 +229,10 @@ def synthesize(lk: LoadedKit, cfg: SynthConfig, client, out_dir: str | Path) -> 
             write_jsonl(out_dir / VALUES_FILE, ({"subject_id": s, "values": v} for s, v in values.items()))
     jobs = plan(lk, cfg, sids, tasks, values)
     log.info("synth: %d requests (%d subjects × %d tasks × %d variants)", len(jobs), len(sids), len(tasks), cfg.variants)
-    results = run_jobs(client, cfg.teacher_role, jobs, stage="synth", cfg=cfg)
+    try:
+        results = run_jobs(client, cfg.teacher_role, jobs, stage="synth", cfg=cfg)
+    except BudgetExceeded as e:
+        raise budget_stop(e, client, out_dir, started=started, requested=len(jobs)) from None
     if client.dry_run:
         return write_report(out_dir / REPORT_FILE, dry_run_report(client, "synth", len(jobs) + len(value_results)))
     records: list[SFTExample] = []

@@ -23,7 +23,7 @@ from slmforge.evaluate.config import CandidateSpec, EvalConfig, JudgeConfig, Sam
 from slmforge.kit.load import GoldenExample, LoadedKit
 from slmforge.kit.render import render_student_prompt, system_prompt
 from slmforge.llm.config import ModelConfig
-from slmforge.train.hosted import BASE_URLS, KEY_ENVS, HostedConfig, follow, make_client, prepare, submit
+from slmforge.train.hosted import KEY_ENVS, HostedConfig, base_url, follow, make_client, prepare, submit
 
 
 def kit_records(lk: LoadedKit, golden: Sequence[GoldenExample] | None = None, *,
@@ -107,7 +107,7 @@ def run_job(cfg: HostedConfig, *, client: Any = None, confirm: Callable[[Any], b
 
 def hosted_model(cfg: HostedConfig, model: str, **overrides: Any) -> ModelConfig:
     """The :class:`~slmforge.llm.config.ModelConfig` that calls ``model`` (base or ``ft:`` id) at the job's provider."""
-    return ModelConfig(backend="openai", model=model, base_url=cfg.base_url or BASE_URLS[cfg.provider],
+    return ModelConfig(backend="openai", model=model, base_url=base_url(cfg),
                        api_key_env=cfg.api_key_env or KEY_ENVS[cfg.provider], **overrides)
 
 
@@ -122,8 +122,10 @@ def loop_eval_config(*, heldout: str | Path | None, few_shot: int = 2, judge: bo
     """
     return EvalConfig(
         candidates=[CandidateSpec(name="base"), CandidateSpec(name="ft"),
-                    CandidateSpec(name="prompting", kind="prompting", role="base", few_shot=few_shot, plan_then_write=True),
-                    CandidateSpec(name="ft_hybrid", kind="prompting", role="ft", few_shot=few_shot, plan_then_write=True)],
+                    CandidateSpec(name="prompting", kind="prompting", role="base", few_shot=few_shot,
+                                  plan_then_write=True),
+                    CandidateSpec(name="ft_hybrid", kind="prompting", role="ft", few_shot=few_shot,
+                                  plan_then_write=True)],
         heldout=str(heldout) if heldout else None, sampling=sampling or Sampling(temperature=0.3, max_tokens=640),
         judge=JudgeConfig(pairwise=False) if judge else None, n_boot=200)
 
@@ -148,7 +150,8 @@ def task_means(rows: list[dict[str, Any]], candidate: str, metric: str) -> dict[
     return {t: sum(v) / len(v) for t, v in sorted(by_task.items())}
 
 
-def weakest_task(rows: list[dict[str, Any]], candidate: str, metric: str = "check.score") -> tuple[str, dict[str, float]]:
+def weakest_task(rows: list[dict[str, Any]], candidate: str,
+                 metric: str = "check.score") -> tuple[str, dict[str, float]]:
     """The task where ``candidate`` scores lowest on ``metric`` (ties: the first in task order), with every mean.
 
     Args:
