@@ -156,13 +156,17 @@ def test_deep_nesting_exits_two_everywhere(tmp_path, depth):
     assert not (tmp_path / "o.parquet").exists()
 
 
-def test_json_nested_too_deep_inside_the_prompt_text_exits_two(tmp_path):
+def test_json_nested_too_deep_inside_the_prompt_text_is_not_a_subject_and_no_crash(tmp_path):
+    """JSON text nested too deeply inside a prompt is not read as an embedded subject object (the same
+    rule as ``data.fields.embedded_objects``): the commands work, no RecursionError, no traceback."""
     src = tmp_path / "in.jsonl"
     deep = {"messages": [{"role": "user", "content": "Write an ad.\n\n{\"a\": " + _deep(5000) + "}"},
                          {"role": "assistant", "content": "x"}], "subject_id": "s1"}
     src.write_bytes(jsonl([row(0, subject_id="s0"), deep]))
-    for args in (("data", "stats", src, "--kit", MINIKIT, "-t", "estimate"), ("data", "split", src, "--kit", MINIKIT)):
-        assert "nested too deeply" in one_line_error(invoke(*args), f"{src}:2: prompt: ")
+    for args in (("data", "stats", src, "--kit", MINIKIT, "-t", "estimate"),
+                 ("data", "split", src, "--kit", MINIKIT, "--out-dir", tmp_path / "split")):
+        res = invoke(*args)
+        assert res.exit_code == 0 and res.exception is None and "Traceback" not in res.output, res.output
 
 
 # --- output paths --------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from slmforge.data.formats import Row
-from slmforge.errors import DataError
 
 UNKNOWN = "unknown"
 _decoder = json.JSONDecoder()
@@ -58,21 +57,12 @@ def subject_of(row: Row, *, subject_key: str = "product_name") -> str | None:
 
 
 def task_of(row: Row, match: TaskMatcher | None = None) -> str:
-    """The task of ``row``: its ``task`` column, else ``match(prompt text)``, else ``"unknown"``.
-
-    Raises:
-        DataError: ``match`` hit Python's recursion limit on JSON nested ~1,000 deep inside the prompt
-            text (field ``prompt``; the caller adds file:line).
-    """
+    """The task of ``row``: its ``task`` column, else ``match(prompt text)``, else ``"unknown"``."""
     task = row.meta.get("task")
     if isinstance(task, str) and task:
         return task
     if match is not None:
-        try:
-            return match(prompt_text(row)) or UNKNOWN
-        except RecursionError as e:  # a kit matcher parses the JSON object embedded in the prompt
-            raise DataError("the prompt text holds JSON nested too deeply to read", field="prompt",
-                            fix="flatten the JSON in the prompt, or remove the row") from e
+        return match(prompt_text(row)) or UNKNOWN
     return UNKNOWN
 
 
