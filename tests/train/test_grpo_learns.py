@@ -31,6 +31,13 @@ def test_grpo_raises_the_cta_reward_of_a_tiny_model(tmp_path):
     rows = [json.loads(line) for line in (SHARED / "sft_dataset_final.jsonl").read_text(encoding="utf-8").splitlines()]
     ads = [r for r in rows if "付费广告" in r["messages"][0]["content"]][:4]
     assert len(ads) == 4
+    from slmforge.kit import load_kit
+    from slmforge.kit.match import task_for_prompt
+
+    lk = load_kit(KIT)  # identity is given at import (as the pipeline's import stage does), never at train time
+    for r in ads:
+        r["task"], r["subject_id"] = task_for_prompt(lk, r["messages"][0]["content"])
+    assert all(r["task"] for r in ads)
     train = tmp_path / "ads.jsonl"
     train.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ads), encoding="utf-8")
     tiny = build_tiny_model(tmp_path / "tiny", [SHARED / "products.csv", SHARED / "sft_dataset_final.jsonl"],
