@@ -9,7 +9,8 @@ import pytest
 
 from slmforge.checks import (check_coverage, check_degenerate, check_informative, check_language, check_markup,
                              check_structure, kit_vocabulary, run_checks)
-from slmforge.checks.content import echo_share, min_content, seq_rep
+from slmforge.checks.content import echo_share, min_content
+from slmforge.checks.degenerate import seq_rep
 from slmforge.kit import load_kit, render_student_prompt
 from slmforge.kit.schema import Constraints
 

@@ -19,9 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from slmforge.errors import DataError
-from slmforge.evaluate.calibrate import (
-    CALIBRATION_FILE, calibrate, calibration_section, load_ratings, quadratic_kappa,
-)
+from slmforge.evaluate.agreement import quadratic_kappa
+from slmforge.evaluate.calibrate import CALIBRATION_FILE, calibrate, calibration_section
+from slmforge.evaluate.ratings import load_ratings
 from slmforge.kit import load_kit
 from slmforge.llm.client import LLMClient
 from slmforge.llm.config import ModelConfig

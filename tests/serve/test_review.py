@@ -13,7 +13,7 @@ from slmforge.models.generate import Choice, Generation
 from slmforge.serve.app import create_app
 from slmforge.serve.config import ServeConfig
 from slmforge.serve.engine import ContextTooLong
-from slmforge.serve.review import clause_hints, parse_finding, split_clauses
+from slmforge.serve.contract import clause_hints, parse_finding, split_clauses
 
 from tests.conftest import ROOT
 

@@ -10,7 +10,8 @@ with offsets into the text). Command line: ``slmforge check FILE --kit DIR``.
 
 from slmforge.checks.artifacts import check_language, check_markup, check_structure
 from slmforge.checks.constraints import check_constraints, check_cta, find_cta, merge_constraints
-from slmforge.checks.content import check_coverage, check_degenerate, check_informative
+from slmforge.checks.content import check_coverage, check_informative
+from slmforge.checks.degenerate import check_degenerate
 from slmforge.checks.extract import extract_constraints
 from slmforge.checks.facts import check_facts, reference_fact_edits
 from slmforge.checks.lexicon import check_lexicon

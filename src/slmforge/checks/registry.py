@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 from slmforge.checks.artifacts import check_language, check_markup, check_structure
 from slmforge.checks.constraints import check_constraints, check_cta
-from slmforge.checks.content import check_coverage, check_degenerate, check_informative
+from slmforge.checks.content import check_coverage, check_informative
+from slmforge.checks.degenerate import check_degenerate
 from slmforge.checks.facts import check_facts
 from slmforge.checks.legal import check_articles, check_citation, check_disclaimer, check_guarantee
 from slmforge.checks.lexicon import check_lexicon
