@@ -66,13 +66,14 @@ def gguf_metadata(path: str | Path) -> dict:
             "tensor_types": dict(Counter(t.tensor_type.name for t in reader.tensors))}
 
 
-def import_gguf(source: Source, out: str | Path) -> Path:
+def import_gguf(source: Source, out: str | Path, *, sha256: str | None = None) -> Path:
     """Write ``out`` as a standard model folder from the GGUF file of ``source``.
 
     Args:
         source: a resolved GGUF source (``kind`` gguf / package / ollama).
         out: the folder to create; written to ``out.tmp-<pid>`` first and renamed, so a killed
             import never leaves a half folder that looks complete.
+        sha256: the file's sha256 when the caller already has it (it is not read twice).
 
     Returns:
         ``out`` (``config.json``, ``model.safetensors``, tokenizer files with ``chat_template``,
@@ -114,7 +115,8 @@ def import_gguf(source: Source, out: str | Path) -> Path:
     model.generation_config = loaded.generation_config
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
-    provenance = {"source": source.spec, "kind": source.kind, "file": str(gguf_path), "sha256": sha256_file(gguf_path),
+    provenance = {"source": source.spec, "kind": source.kind, "file": str(gguf_path),
+                  "sha256": sha256 or sha256_file(gguf_path),
                   "license": source.license or meta["license"], "quantization": meta["file_type"],
                   "tensor_types": meta["tensor_types"], "architecture": meta["architecture"], "name": meta["name"],
                   "parameters": sum(p.numel() for p in model.parameters()),
@@ -146,4 +148,4 @@ def cached_import(source: Source) -> Path:
     if (folder / PROVENANCE).is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    return import_gguf(source, folder)
+    return import_gguf(source, folder, sha256=digest)
