@@ -71,6 +71,11 @@ class JudgeConfig(StrictModel):
     )
     temperature: float = Field(default=0.0, ge=0, description="Judge sampling temperature.")
     max_tokens: int = Field(default=400, ge=16, description="Judge reply budget in tokens.")
+    retries: int = Field(
+        default=1, ge=0, le=5,
+        description="Re-ask a judge call whose reply was rejected (not one JSON object, a repeated score / verdict "
+        "field, out of scale) this many times, each a fresh request (not answered from the ledger's cached reply).",
+    )
     teacher_model: str | None = Field(
         default=None, description="Model id of the data teacher; the report warns when judge and teacher share a family."
     )

@@ -13,8 +13,14 @@
   MT-Bench and Chatbot Arena", §3.4: swap positions, count inconsistent verdicts as ties).
 
 Calls go through ``LLMClient.chat_many`` under stages ``eval.judge.*`` so they are cached (resume)
-and their cost is in the ledger. Unparseable replies are kept as rows with ``error`` and the raw
-reason, and counted in the report.
+and their cost is in the ledger. A reply that the strict parser rejects (not one JSON object, a
+repeated ``score`` / ``winner`` field, out of scale) is re-asked up to ``JudgeConfig.retries`` times as
+a fresh request: the same messages with ``variant={"judge_retry": k}``, which enters only the
+ledger's request hash (:meth:`slmforge.llm.client.LLMClient.achat`), so the retry is not answered
+from the cached rejected reply, while a rerun of the evaluation still finds both in the ledger.
+Retries run under stage ``eval.judge.<kind>.retry``. Replies still rejected are kept as rows with
+``error`` and the raw reason; retries and final failures are counted in the report
+(:func:`retry_note`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,7 @@ from slmforge.evaluate.judge_prompts import (
 )
 from slmforge.evaluate.metrics import char_length
 from slmforge.kit import LoadedKit
+from slmforge.llm.results import ChatResult
 
 log = logging.getLogger(__name__)
 STEPS_FILE = "judge_steps.json"
@@ -51,7 +59,8 @@ class PointScore:
         weighted: the score is the logprob-weighted mean.
         reason: the judge's reason.
         error: why no score was obtained (call failed, unparseable, out of scale), else None.
-        cost_usd: cost of the call in USD (0 when answered from the ledger cache).
+        cost_usd: cost of the call in USD, retries included (0 when answered from the ledger cache).
+        retries: times the call was re-asked because its reply was rejected (0..``JudgeConfig.retries``).
     """
 
     item_id: str
@@ -64,6 +73,7 @@ class PointScore:
     reason: str
     error: str | None
     cost_usd: float = 0.0
+    retries: int = 0
 
 
 @dataclass
@@ -77,8 +87,9 @@ class PairVerdict:
         outcome: for ``a``: 1 win, 0.5 tie (including disagreeing orders), 0 loss; None when a verdict failed.
         consistent: both orders gave the same verdict; None when a verdict failed.
         len_a / len_b: text lengths in characters.
-        cost_usd: cost of the two calls in USD.
+        cost_usd: cost of the two calls in USD, retries included.
         errors: parse / call errors, '' when none.
+        retries: re-asks of the two calls together because a reply was rejected.
     """
 
     item_id: str
@@ -94,6 +105,7 @@ class PairVerdict:
     len_b: int
     cost_usd: float = 0.0
     errors: str = ""
+    retries: int = 0
 
 
 def _judge_params(jc: JudgeConfig, *, logprobs: bool) -> dict[str, Any]:
@@ -101,6 +113,64 @@ def _judge_params(jc: JudgeConfig, *, logprobs: bool) -> dict[str, Any]:
     if logprobs:
         params.update(logprobs=True, top_logprobs=5)
     return params
+
+
+@dataclass
+class _Asked:
+    """One judge request after its retries: the last result, its parse, retries made, total cost (USD)."""
+
+    result: ChatResult
+    parsed: tuple[Any, str, str | None]
+    retries: int
+    cost_usd: float
+
+
+def _ask(client: Any, jc: JudgeConfig, batch: list[list[dict[str, str]]], *, stage: str,
+         parse: Callable[[str | None], tuple[Any, str, str | None]], params: dict[str, Any],
+         progress: bool = True) -> list[_Asked]:
+    """Send ``batch`` and re-ask every request whose reply ``parse`` rejects, up to ``jc.retries`` times.
+
+    Args:
+        parse: reply text → ``(value or None, reason, error)`` (:func:`parse_score`, :func:`parse_winner`).
+        params: judge sampling parameters (:func:`_judge_params`).
+
+    Returns:
+        one :class:`_Asked` per request, in order. A failed call (``ok=False``, the client already
+        retried the transport) is not re-asked; a retry is the same messages with
+        ``variant={"judge_retry": k}`` (only the ledger hash changes), under ``<stage>.retry``.
+    """
+    results = client.chat_many(jc.role, batch, stage=stage, progress=progress, **params)
+    out = [_Asked(r, parse(r.text) if r.ok else (None, "", r.error or "call failed"), 0, r.cost_usd) for r in results]
+    for attempt in range(1, jc.retries + 1):
+        redo = [i for i, a in enumerate(out) if a.result.ok and a.parsed[0] is None]
+        if not redo:
+            break
+        log.info("judge: re-asking %d rejected replies (%s, retry %d of %d)", len(redo), stage, attempt, jc.retries)
+        again = client.chat_many(jc.role, [batch[i] for i in redo], stage=f"{stage}.retry", progress=False,
+                                 variant={"judge_retry": attempt}, **params)
+        for i, r in zip(redo, again, strict=True):
+            a = out[i]
+            a.result, a.retries, a.cost_usd = r, a.retries + 1, a.cost_usd + r.cost_usd
+            a.parsed = parse(r.text) if r.ok else (None, "", r.error or "call failed")
+    return out
+
+
+def retry_note(scores: list[PointScore], verdicts: list[PairVerdict]) -> str | None:
+    """One report line counting judge retries and what they gave, or None when nothing was re-asked.
+
+    Example: ``"Judge retries: 1 retry of rejected replies (pointwise 1, pairwise 0); 1 recovered,
+    0 still rejected after retrying (counted as failures)."``
+    """
+    n_point, n_pair = sum(s.retries for s in scores), sum(v.retries for v in verdicts)
+    if not n_point + n_pair:
+        return None
+    recovered = sum(s.error is None for s in scores if s.retries) + sum(
+        v.outcome is not None for v in verdicts if v.retries)
+    failed = sum(s.error is not None for s in scores if s.retries) + sum(
+        v.outcome is None for v in verdicts if v.retries)
+    total = n_point + n_pair
+    return (f"Judge retries: {total} {'retry' if total == 1 else 'retries'} of rejected replies (pointwise {n_point}, "
+            f"pairwise {n_pair}); {recovered} recovered, {failed} still rejected after retrying (counted as failures).")
 
 
 def evaluation_steps(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: Path) -> dict[str, dict[str, Any]]:
@@ -167,21 +237,19 @@ def judge_pointwise(
             jobs.append((g, c.name))
             batch.append(pointwise_messages(lk.kit, task, c, steps[g.task]["steps"], by_id[item_id].instruction, g.text))
     logprobs = jc.logprobs and client.models[jc.role].backend == "openai"  # local generate has no logprobs
-    results = client.chat_many(jc.role, batch, stage="eval.judge.pointwise", **_judge_params(jc, logprobs=logprobs))
-    for (g, crit), res in zip(jobs, results, strict=True):
-        item_id = g.id.rsplit(":", 1)[0]
-        if not res.ok:
-            out.append(PointScore(item_id, g.task, g.candidate, crit, None, None, False, "", res.error or "call failed",
-                                  res.cost_usd))
-            continue
-        raw, reason, err = parse_score(res.text)
+    asked = _ask(client, jc, batch, stage="eval.judge.pointwise", parse=parse_score,
+                 params=_judge_params(jc, logprobs=logprobs)) if batch else []
+    for (g, crit), a in zip(jobs, asked, strict=True):
+        item_id, res = g.id.rsplit(":", 1)[0], a.result
+        raw, reason, err = a.parsed
         if raw is None:
-            out.append(PointScore(item_id, g.task, g.candidate, crit, None, None, False, reason,
-                                  f"{err}; raw reply: {(res.text or '')[:200]!r}", res.cost_usd))
+            why = err if not res.ok else f"{err}; raw reply: {(res.text or '')[:200]!r}"
+            out.append(PointScore(item_id, g.task, g.candidate, crit, None, None, False, reason, why, a.cost_usd,
+                                  a.retries))
             continue
         w = weighted_score(res.logprobs, raw) if logprobs else None
         out.append(PointScore(item_id, g.task, g.candidate, crit, w if w is not None else float(raw), raw,
-                              w is not None, reason, None, res.cost_usd))
+                              w is not None, reason, None, a.cost_usd, a.retries))
     return out
 
 
@@ -214,14 +282,14 @@ def judge_pairwise(
                 batch.append(pairwise_messages(lk.kit, task, it.instruction, in_a, in_b))
     if not batch:
         return []
-    results = client.chat_many(jc.role, batch, stage="eval.judge.pairwise", **_judge_params(jc, logprobs=False))
+    asked = _ask(client, jc, batch, stage="eval.judge.pairwise", parse=parse_winner,
+                 params=_judge_params(jc, logprobs=False))
     out = []
     for k, (it, a, b, first) in enumerate(jobs):
-        r_ab, r_ba = results[2 * k], results[2 * k + 1]
+        r_ab, r_ba = asked[2 * k], asked[2 * k + 1]
         if first == b:
             r_ab, r_ba = r_ba, r_ab
-        w_ab, _, e_ab = parse_winner(r_ab.text) if r_ab.ok else (None, "", r_ab.error)
-        w_ba, _, e_ba = parse_winner(r_ba.text) if r_ba.ok else (None, "", r_ba.error)
+        (w_ab, _, e_ab), (w_ba, _, e_ba) = r_ab.parsed, r_ba.parsed
         v_ab, v_ba = _verdict(w_ab, a, b), _verdict(w_ba, b, a)
         if v_ab is None or v_ba is None:
             outcome, consistent = None, None
@@ -232,5 +300,5 @@ def judge_pairwise(
         errors = "; ".join(e for e in (e_ab, e_ba) if e)
         out.append(PairVerdict(it.id, it.task, a, b, first, v_ab, v_ba, outcome, consistent,
                                char_length(text[f"{it.id}:{a}"]), char_length(text[f"{it.id}:{b}"]),
-                               r_ab.cost_usd + r_ba.cost_usd, errors))
+                               r_ab.cost_usd + r_ba.cost_usd, errors, r_ab.retries + r_ba.retries))
     return out

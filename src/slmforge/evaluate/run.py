@@ -21,7 +21,9 @@ from slmforge.data.io import write_json, write_jsonl
 from slmforge.data.records import Generation
 from slmforge.evaluate.candidates import HeldoutItem, generate, load_heldout
 from slmforge.evaluate.config import EvalConfig
-from slmforge.evaluate.judge import PairVerdict, PointScore, evaluation_steps, judge_pairwise, judge_pointwise
+from slmforge.evaluate.judge import (
+    PairVerdict, PointScore, evaluation_steps, judge_pairwise, judge_pointwise, retry_note,
+)
 from slmforge.evaluate.judge_prompts import family_warning
 from slmforge.evaluate.metrics import bleu, char_length, chrf, rouge_l
 from slmforge.evaluate.report import ReportMeta, write_report
@@ -122,6 +124,8 @@ def _meta(lk: LoadedKit, cfg: EvalConfig, client: Any, items: list[HeldoutItem],
     bad_pairs = [v for v in verdicts if v.outcome is None]
     if bad_pairs:
         warnings.append(f"{len(bad_pairs)} of {len(verdicts)} pairwise comparisons have an unusable verdict")
+    if retry_note(scores, verdicts):
+        notes.append(retry_note(scores, verdicts))
     if scores:
         n_w = sum(s.weighted for s in scores if s.score is not None)
         n_ok = sum(s.score is not None for s in scores)
