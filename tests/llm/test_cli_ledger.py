@@ -54,3 +54,44 @@ def test_ledger_errors_are_one_line(tmp_path):
     bad = tmp_path / "bad.sqlite"
     bad.write_text("not a database")
     assert CliRunner().invoke(app, ["ledger", "--db", str(bad)]).exit_code == 2
+
+
+LONG_MODELS = ["accounts/fireworks/models/llama-v3p1-405b-instruct-long-name", "gpt-4o-mini-2024-07-18", "m[new]"]
+
+
+def _big_ledger(path) -> None:
+    """Three models, three calls each, with 9- to 10-digit token counts and five-digit dollar costs."""
+    from slmforge.llm.ledger import Ledger
+
+    led = Ledger(path)
+    for i, model in enumerate(LONG_MODELS):
+        for j in range(3):
+            led.record(request_hash=f"h{i}{j}", request={"i": i}, run_id="r1", stage="synth", role="teacher",
+                       backend="openai", model=model, ok=1, response="x", prompt_tokens=123_456_789,
+                       cached_tokens=98_765_432, completion_tokens=987_654_321, cost_usd=12_345.678912, attempts=3)
+    led.close()
+
+
+def test_ledger_table_fits_80_columns_without_cutting(tmp_path):
+    db = tmp_path / "ledger.sqlite"
+    _big_ledger(db)
+    out = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["ledger", str(tmp_path), "--by", "model"])
+    assert out.exit_code == 0, out.output
+    assert "…" not in out.output
+    assert max(map(len, out.output.splitlines())) <= 80
+    for number in ("370,370,367", "296,296,296", "2,962,962,963", "1,111,111,101", "888,888,888", "8,888,888,889",
+                   "$37,037.0367", "$111,111.1102"):
+        assert number in out.output, number
+    for header in ("calls", "cache hits", "failures", "retries", "prompt tok", "cached tok", "completion tok", "USD"):
+        assert header in out.output, header
+    # a long model name folds over lines rather than being cut; `m[new]` is not read as Rich markup
+    assert "accounts/fireworks" in out.output and "gpt-4o-mini-2024-07-18" in out.output and "m[new]" in out.output
+
+
+def test_ledger_narrower_than_any_table_lists_each_group(tmp_path):
+    db = tmp_path / "ledger.sqlite"
+    _big_ledger(db)
+    out = CliRunner(env={"COLUMNS": "40"}).invoke(app, ["ledger", "--db", str(db), "--by", "model"])
+    assert out.exit_code == 0, out.output
+    assert "…" not in out.output and max(map(len, out.output.splitlines())) <= 40
+    assert "  completion tok: 8,888,888,889" in out.output and "  USD: $111,111.1102" in out.output

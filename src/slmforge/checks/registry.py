@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from slmforge.checks.artifacts import check_language, check_markup, check_structure
 from slmforge.checks.constraints import check_constraints, check_cta
@@ -231,6 +231,27 @@ def rule_names() -> list[str]:
 def default_rules() -> list[str]:
     """The rules ``CleanConfig.rules`` holds by default."""
     return [r.name for n in CHECKS for r in rules_of(n) if r.clean]
+
+
+def validate_check_names(names: list[str], *, where: str, kind: Literal["check", "rule"] = "check") -> list[str]:
+    """``names`` unchanged when each is a known check (``kind="check"``: :data:`CHECKS`) or cleaning rule
+    (``kind="rule"``: :func:`rule_names`); the one check of every config field that names checks or rules.
+
+    Args:
+        names: the names given.
+        where: the field they were given in (``blocking_checks``, ``rules``), named by the message.
+        kind: ``"check"`` or ``"rule"``.
+
+    Raises:
+        ValueError: a name is unknown; the message names it and ``where``, and lists the known names
+            (pydantic validators turn it into a :class:`~slmforge.errors.ConfigError` naming the file).
+    """
+    known = list(CHECKS) if kind == "check" else rule_names()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown {kind}s {', '.join(map(repr, unknown))} in {where}; "
+                         f"known {kind}s: {', '.join(known)}")
+    return names
 
 
 def rule_owner(rule: str) -> str:

@@ -9,8 +9,17 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 console = Console()
+
+
+def say(*parts: str | tuple[str, str]) -> None:
+    """Print one line from plain strings and ``(text, style)`` pairs, no part read as Rich markup.
+
+    Paths, run dirs, job ids and model names come from the user; ``[new]`` in them prints as ``[new]``.
+    """
+    console.print(Text.assemble(*parts), highlight=False, soft_wrap=True)
 
 model_app = typer.Typer(help="Build or inspect base models.", no_args_is_help=True)
 
@@ -34,7 +43,7 @@ def tiny(
         raise ConfigError("no corpus files given", field="--corpus", fix="pass --corpus FILE [FILE…]")
     path = build_tiny_model(out, paths, vocab_size=vocab_size, hidden_size=hidden_size,
                             num_layers=num_layers, seed=seed)
-    console.print(f"tiny model written to [bold]{path}[/]")
+    say("tiny model written to ", (str(path), "bold"))
 
 
 @model_app.command("import")
@@ -47,7 +56,7 @@ def import_model(
     from slmforge.models.importer import import_source
 
     path = import_source(source, out)
-    console.print(f"model written to {path}", markup=False, highlight=False)
+    say(f"model written to {path}")
 
 
 train_app = typer.Typer(help="Fine-tune: SFT, DPO, reward model, GRPO (TRL + LoRA), or on a hosted provider.",
@@ -80,8 +89,8 @@ def _run(method: str, config: Path | None, output: Path | None, sets: list[str],
 
     metrics = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["metrics"]
     for key, value in metrics.items():
-        console.print(f"  {key}: {value:.4f}")
-    console.print(f"[green]done[/]: {run_dir}")
+        say(f"  {key}: {value:.4f}" if isinstance(value, (int, float)) else f"  {key}: {value}")
+    say(("done", "green"), f": {run_dir}")
 
 
 def _method_command(method: str, doc: str):
@@ -127,8 +136,6 @@ def hosted(
     """Fine-tune on a hosted provider: convert, estimate, confirm, upload, create, follow.
 
     The cost estimate comes first and needs no API key (--dry-run stops after it)."""
-    from rich.text import Text
-
     from slmforge.train import hosted as h
 
     cfg = h.HostedConfig(provider=provider, model=model or "unknown", train=str(train or ""),
@@ -144,26 +151,24 @@ def hosted(
             raise ConfigError("--model and --train are needed to start a job", field="--model/--train",
                               fix="pass both, or --follow JOB / --cancel JOB")
         files, est = h.prepare(cfg)
-        console.print(Text.assemble(f"{est.examples} examples, {est.billed_tokens:,} billed tokens ({est.epochs} "
-                                    "epochs), estimated cost ", (f"${est.cost_usd:.2f}", "bold"),
-                                    "" if est.price_per_1m else " (price unknown)"), highlight=False)
+        say(f"{est.examples} examples, {est.billed_tokens:,} billed tokens ({est.epochs} epochs), estimated cost ",
+            (f"${est.cost_usd:.2f}", "bold"), "" if est.price_per_1m else " (price unknown)")
         if dry_run:
-            console.print(f"dry run: converted data in {output}; no job started", markup=False, highlight=False)
+            say(f"dry run: converted data in {output}; no job started")
             return
     client = h.make_client(cfg)
     if cancel_job:
-        console.print(f"job {cancel_job}: {h.cancel(cfg, client, cancel_job).status}", markup=False, highlight=False)
+        say(f"job {cancel_job}: {h.cancel(cfg, client, cancel_job).status}")
         return
     if files is not None:
         if not yes and not typer.confirm("Start the fine-tuning job?"):
             raise typer.Exit(1)
         job_id = h.submit(cfg, client, files)
-        console.print(Text.assemble("created job ", (job_id, "bold"), f" (resume following with --follow {job_id})"),
-                      highlight=False)
+        say("created job ", (job_id, "bold"), f" (resume following with --follow {job_id})")
     job = h.follow(cfg, client, job_id,
-                   on_event=lambda e: console.print(f"  [{e.level}] {e.message}", markup=False, highlight=False))
+                   on_event=lambda e: say(f"  [{e.level}] {e.message}"))
     colour = "green" if job.status == "succeeded" else "red"
-    console.print(Text.assemble((job.status, colour), f": {job.fine_tuned_model or ''}"), highlight=False)
+    say((job.status, colour), f": {job.fine_tuned_model or ''}")
 
 
 def merge(
@@ -174,7 +179,7 @@ def merge(
     """Merge a LoRA adapter into its base model and save a standalone model."""
     from slmforge.train.merge import merge_adapter
 
-    console.print(f"merged model written to [bold]{merge_adapter(adapter, out, base=base)}[/]")
+    say("merged model written to ", (str(merge_adapter(adapter, out, base=base)), "bold"))
 
 
 def register(app: typer.Typer) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from rich import get_console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from slmforge.errors import BudgetExceeded, ConfigError
@@ -130,7 +131,7 @@ class LLMClient:
 
     async def achat_many(self, role: str, batch: list[list[dict]], *, stage: str,
                          schema: type[BaseModel] | None = None, progress: bool = True, **params: Any) -> list[ChatResult]:
-        """Many requests concurrently (bounded per model), results in input order, Rich progress bar.
+        """Many requests concurrently (bounded per model), results in input order, Rich progress bar on a terminal.
 
         Raises:
             BudgetExceeded: after every started call has finished and been recorded.
@@ -138,7 +139,9 @@ class LLMClient:
         results: list[ChatResult | None] = [None] * len(batch)
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[spend]}"), TimeRemainingColumn())
-        with Progress(*columns, transient=True, disable=not progress or len(batch) < 2) as bar:
+        # no bar off a terminal: there Rich's Progress prints a blank line each time it stops
+        bar_off = not progress or len(batch) < 2 or not get_console().is_interactive
+        with Progress(*columns, transient=True, disable=bar_off) as bar:
             task = bar.add_task(f"{stage}/{role}", total=len(batch), spend="")
 
             # Requests are prepared (hashed, looked up in the ledger) just before a slot frees up,

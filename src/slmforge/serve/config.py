@@ -86,12 +86,9 @@ class ServeConfig(StrictModel):
     @field_validator("blocking_checks")
     @classmethod
     def _known_checks(cls, v: list[str]) -> list[str]:
-        from slmforge.checks.registry import CHECKS
+        from slmforge.checks.registry import validate_check_names
 
-        unknown = [c for c in v if c not in CHECKS]
-        if unknown:
-            raise ValueError(f"unknown checks {unknown}; known: {list(CHECKS)}")
-        return v
+        return validate_check_names(v, where="blocking_checks")
 
     @field_validator("adapters")
     @classmethod

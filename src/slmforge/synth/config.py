@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from slmforge.checks.registry import default_rules, rule_names
+from slmforge.checks.registry import default_rules, validate_check_names
 from slmforge.kit.schema import StrictModel
 
 RuleName = str
@@ -95,17 +95,14 @@ class CleanConfig(StrictModel):
 
     @field_validator("rules", "minimal_edit_rules")
     @classmethod
-    def _known_rules(cls, v: list[str]) -> list[str]:
-        unknown = [r for r in v if r not in rule_names()]
-        if unknown:
-            raise ValueError(f"unknown rules {unknown}; known: {rule_names()}")
-        return v
+    def _known_rules(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return validate_check_names(v, where=info.field_name, kind="rule")
 
     @field_validator("rewrite_passes")
     @classmethod
     def _known_pass_rules(cls, v: list[list[str]]) -> list[list[str]]:
-        for rules in v:
-            cls._known_rules(rules)
+        for i, rules in enumerate(v):
+            validate_check_names(rules, where=f"rewrite_passes[{i}]", kind="rule")
         return v
 
     @model_validator(mode="after")
