@@ -96,3 +96,65 @@ def test_facts_in_run_checks_reports_reference_edits():
     facts = rep.results["facts"]
     assert facts.details["reference"]["minimal_fact_edit"] is True
     assert "fact_edit" in codes(facts) and "contradicted_number" in codes(facts)
+
+
+# issue 18 item 4: mentions that are not claims about the product (each fails on the rules before it)
+
+def test_avoided_or_compared_ingredient_is_not_named_as_own():
+    kit = make_kit()
+    for text in ("净颜焕采精华含10%烟酰胺，不含角鲨烷、神经酰胺等油脂成分。",
+                 "净颜焕采精华告别厚重的角鲨烷，只用10%烟酰胺。",
+                 "净颜焕采精华的10%烟酰胺，控油效率是普通角鲨烷配方的3倍。"):
+        assert "foreign_entity" not in codes(check_facts(text, subject=SUBJECT_ZH, kit=kit)), text
+    # a composition cue after the negation still names the formula's own
+    assert "foreign_entity" in codes(check_facts("净颜焕采精华不含酒精，含角鲨烷。", subject=SUBJECT_ZH, kit=kit))
+
+
+def test_a_substance_of_the_skin_itself_is_not_named_as_own():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "锌PCA", "红没药醇", "胶原蛋白", "神经酰胺"]})
+    for text in ("随着年龄增长胶原蛋白流失，净颜焕采精华用10%烟酰胺与锌PCA维稳。",
+                 "净颜焕采精华含烟酰胺，帮助守护肌肤自身的神经酰胺屏障。"):
+        assert check_facts(text, subject=SUBJECT_ZH, kit=kit).passed, text
+    assert not check_facts("净颜焕采精华添加胶原蛋白，对抗流失。", subject=SUBJECT_ZH, kit=kit).passed
+
+
+def test_recommending_another_catalog_product_is_not_a_foreign_entity():
+    kit = make_kit(glossary={"ingredients": []})
+    other = {**SUBJECT_ZH, "product_name": "角鲨烷修护面霜", "core_ingredients": ["角鲨烷", "神经酰胺"]}
+    vocab = build_vocabulary(kit, [SUBJECT_ZH, other])
+    text = "净颜焕采精华含10%烟酰胺，晚上搭配我们的角鲨烷修护面霜，神经酰胺锁住水分。"
+    res = check_facts(text, subject=SUBJECT_ZH, kit=kit, vocab=vocab)
+    assert res.passed and "foreign_entity" not in codes(res)
+
+
+def test_an_audience_named_in_a_caveat_is_not_a_target():
+    kit = make_kit()
+    assert check_facts("净颜焕采精华适合油性痘痘肌，敏感肌建议先试用。", subject=SUBJECT_ZH, kit=kit).passed
+    assert check_facts("作为敏感肌，我用净颜焕采精华两周没有泛红。", subject=SUBJECT_ZH, kit=kit).passed
+    assert not check_facts("净颜焕采精华适合敏感肌。", subject=SUBJECT_ZH, kit=kit).passed
+
+
+def test_a_substring_of_a_longer_word_is_not_an_ingredient():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "柠檬精油"]})
+    res = check_facts("净颜焕采精华含10%烟酰胺，质地像柠檬酸一样清爽。", subject=SUBJECT_ZH, kit=kit)
+    assert "foreign_entity" not in codes(res)
+
+
+def test_numbers_that_differ_from_the_record_are_errors():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "锌PCA", "棕榈酰三肽-1", "棕榈酰三肽-5"]})
+    two = {**SUBJECT_ZH, "core_ingredients": ["10%烟酰胺", "2%锌PCA", "棕榈酰三肽-1"]}
+    swapped = check_facts("净颜焕采精华含2%烟酰胺与10%锌PCA。", subject=two, kit=kit)
+    assert codes(swapped) == ["contradicted_number", "contradicted_number"] and not swapped.passed
+    changed = check_facts("净颜焕采精华烟酰胺浓度达12%。", subject=two, kit=kit)
+    assert codes(changed) == ["contradicted_number"]
+    code = check_facts("净颜焕采精华含棕榈酰三肽-5，紧致抗老。", subject=two, kit=kit)
+    assert "contradicted_number" in codes(code) and not code.passed
+    assert check_facts("净颜焕采精华含棕榈酰三肽-1与10%烟酰胺。", subject=two, kit=kit).passed
+
+
+def test_synonyms_of_an_own_ingredient_are_own():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "透明质酸", "维生素C"]})
+    hydra = {**SUBJECT_ZH, "core_ingredients": ["透明质酸", "10%烟酰胺"]}
+    assert check_facts("净颜焕采精华含玻尿酸，补水不黏。", subject=hydra, kit=kit).passed
+    assert not check_facts("净颜焕采精华含VC，提亮肤色。", subject=hydra, kit=kit).passed
+    assert codes(check_facts("净颜焕采精华含12%维生素B3。", subject=hydra, kit=kit)) == ["contradicted_number"]

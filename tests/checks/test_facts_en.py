@@ -3,11 +3,16 @@ phrases matched on word boundaries, a restated amount must match the record, ``#
 
 from __future__ import annotations
 
+import pytest
+
 from slmforge.checks.facts import check_facts
 from slmforge.checks.style import check_style
 from slmforge.checks.vocab import build_vocabulary, subject_facts
 
+from slmforge.kit import load_kit
+
 from tests.checks.helpers import make_kit
+from tests.conftest import ROOT
 
 GLOSSARY = {"ingredients": ["niacinamide", "zinc PCA", "vitamin C", "ceramide NP", "cholesterol", "squalane"],
             "audiences": ["all skin types", "oily skin", "dry skin", "sensitive skin", "combination skin"]}
@@ -72,3 +77,43 @@ def test_hype_number_one_is_not_a_hashtag():
     k = kit()
     assert codes(check_style("Start your #10minuteroutine with Clear Niacinamide Serum.", k)) == []
     assert codes(check_style("The #1 serum for shine.", k)) == ["hype"]
+
+
+# issue 18 item 4 on the English kit: mentions that are not claims about the product
+
+EN_KIT = ROOT / "examples" / "elemental-equation-en"
+
+
+@pytest.fixture(scope="module")
+def en():
+    lk = load_kit(EN_KIT)
+    return lk, build_vocabulary(lk.kit, lk.subjects.values())
+
+
+def _en_codes(en, product, text):
+    lk, vocab = en
+    return codes(check_facts(text, subject=lk.subjects[product], kit=lk.kit, vocab=vocab))
+
+
+@pytest.mark.parametrize("text", [
+    "Mineral Shield SPF 50 relies on mineral filters only, with no retinol and no ferulic acid.",
+    "Mineral Shield SPF 50 is gentler on reactive skin than retinol.",
+    "Clear Niacinamide Serum with 5% niacinamide, unlike harsh retinol.",
+])
+def test_en_avoided_or_compared_ingredient(en, text):
+    assert "foreign_entity" not in _en_codes(en, "Mineral Shield SPF 50" if "Mineral" in text else "Clear Niacinamide Serum", text)
+
+
+def test_en_skin_substance_and_catalog_pairing(en):
+    assert "foreign_entity" not in _en_codes(
+        en, "Clear Niacinamide Serum", "Clear Niacinamide Serum with 5% niacinamide supports your skin's own ceramide barrier.")
+    assert "foreign_entity" not in _en_codes(
+        en, "Clear Niacinamide Serum", "Clear Niacinamide Serum balances oil; in the morning, pair it with our Vitamin C Bright Serum "
+        "for ascorbic acid.")
+    assert "foreign_entity" in _en_codes(en, "Clear Niacinamide Serum", "Clear Niacinamide Serum contains ascorbic acid.")
+
+
+def test_en_audience_in_a_caveat(en):
+    assert "contradicted_audience" not in _en_codes(
+        en, "Clear Niacinamide Serum", "If you have dry skin, patch test Clear Niacinamide Serum first.")
+    assert "contradicted_audience" in _en_codes(en, "Clear Niacinamide Serum", "Clear Niacinamide Serum is made for dry skin.")

@@ -14,6 +14,7 @@ import pytest
 from slmforge.checks import run_checks
 from slmforge.checks.facts import reference_fact_edits
 from slmforge.checks.vocab import build_vocabulary
+from slmforge.evaluate.scorers import product_halves
 from slmforge.kit import load_kit
 from slmforge.kit.match import task_for_prompt
 from slmforge.kit.schema import CheckSettings
@@ -40,7 +41,8 @@ def measured():
         chosen, rejected = run_checks([r["chosen"], r["rejected"]], task=task, subject=subject, kit=kit,
                                       instruction=r["prompt"], vocab=vocab)
         diff = reference_fact_edits(r["rejected"], r["chosen"], subject=subject, kit=kit, vocab=vocab)
-        out.append({"method": r["method"], "family": task.family, "chosen": chosen, "rejected": rejected, "diff": diff})
+        out.append({"method": r["method"], "family": task.family, "chosen": chosen, "rejected": rejected, "diff": diff,
+                    "subject_id": sid})
     return out
 
 
@@ -93,3 +95,24 @@ def test_paid_ad_chosen_have_a_cta(measured):
     rate = _rate(m["chosen"].results["cta"].details["found"] > 0 for m in measured if m["family"] == "paid_ad")
     print(f"\npaid_ad chosen with a CTA: {rate:.1%}")
     assert rate >= 0.95
+
+
+ISSUE_FLAGS = {"contradicted_number", "contradicted_audience", "foreign_entity"}
+
+
+def test_issue_definition_by_product_halves(measured):
+    """Issue 18 item 4 as the issue defines it: a text is flagged when the facts check finds a contradicted
+    number / audience OR a foreign entity. The context rules were written looking at the dev half of the
+    products only (:func:`product_halves`, seed 0); the held-out half is reported separately."""
+    dev, held = product_halves(m["subject_id"] for m in measured)
+    rates = {}
+    for part, ids in (("dev", set(dev)), ("held-out", set(held))):
+        ms = [m for m in measured if m["subject_id"] in ids]
+        chosen = _rate(bool(_codes(m["chosen"], "facts") & ISSUE_FLAGS) for m in ms)
+        fake = _rate(bool(_codes(m["rejected"], "facts") & ISSUE_FLAGS) for m in ms if m["method"] == "fake")
+        rates[part] = (chosen, fake)
+        print(f"\n{part}: {len(ids)} products, {len(ms)} pairs; chosen flagged {chosen:.1%} (goal <= 5%), "
+              f"fake rejected flagged {fake:.1%} (goal >= 60%)")
+    assert rates["dev"][0] <= 0.05 and rates["dev"][1] >= 0.60
+    # held-out: measured 7.8% / 65.0% when the rules were written; a guard against regressions, not the goal
+    assert rates["held-out"][0] <= 0.10 and rates["held-out"][1] >= 0.60

@@ -23,6 +23,14 @@ from functools import lru_cache
 
 import regex
 
+from slmforge.checks.fact_context import (
+    caveat,
+    constituent_of_own,
+    inside_longer_word,
+    negated_or_compared,
+    self_description,
+    skin_substance,
+)
 from slmforge.checks.text import normalize_term, prepare
 from slmforge.checks.types import CheckResult, FactDiff, FactEdit, Finding
 from slmforge.checks.vocab import (
@@ -33,6 +41,7 @@ from slmforge.checks.vocab import (
     aliases,
     find_terms,
     subject_facts,
+    synonyms,
 )
 from slmforge.kit.schema import Kit
 
@@ -56,6 +65,8 @@ _NUMBER_RE = regex.compile(r"\d+(?:\.\d+)?\s*(?:%|‰|倍|小时|h|天|日|周|�
 _LATIN_RE = regex.compile(r"[a-z0-9αβγ]+(?:-[a-z0-9]+)*")
 _LETTER_RE = regex.compile(r"\p{L}")
 _CATEGORY_FIELDS = ("category", "type", "kind")
+_CODE_RE = regex.compile(r"^(.*?\D)\s*-?\s*(\d+)$")
+"""An ingredient name ending in a number (棕榈酰三肽-1, acetyl hexapeptide-8): stem and number."""
 
 
 _DECIMAL_RE = regex.compile(r"\d+(?:\.\d+)?")
@@ -102,7 +113,7 @@ def _clause(norm: str, s: int) -> tuple[int, int]:
 
 @lru_cache(maxsize=64)
 def _glossary_vocab(ingredients: tuple[str, ...], audiences: tuple[str, ...], effects: tuple[str, ...]) -> Vocabulary:
-    return Vocabulary({"ingredients": {a for t in ingredients for a in aliases(normalize_term(t))},
+    return Vocabulary({"ingredients": {x for t in ingredients for a in aliases(normalize_term(t)) for x in synonyms(a)},
                        "audiences": {normalize_term(t) for t in audiences},
                        "effects": {normalize_term(t) for t in effects}})
 
@@ -113,13 +124,139 @@ def default_vocabulary(kit: Kit) -> Vocabulary:
     return _glossary_vocab(tuple(g.ingredients), tuple(g.audiences), tuple(g.effects))
 
 
+def _amount_finding(text: str, p, norm: str, term: str, s: int, e: int, facts: SubjectFacts) -> Finding | None:
+    """The amount stated next to an own ingredient against the record's (``None`` when none is stated).
+
+    A different amount is an error (``contradicted_number``) unless the mention is compared with, not
+    claimed (「比某些15%烟酰胺产品更温和」: ``compared_number``, info)."""
+    before = _AMOUNT_BEFORE.search(norm, max(0, s - _AMOUNT_WINDOW), s)
+    m = before or _AMOUNT_AFTER.match(norm[e:e + _AMOUNT_WINDOW])
+    if not m:
+        return None
+    a, b = p.span(s, e)
+    said = m.group(1) + ("%" if "p" in m.group(2) else m.group(2))
+    record = (facts.amounts.get(term) or next((v for k, v in facts.amounts.items() if term in k or k in term), None)
+              or next((facts.amounts[x] for x in synonyms(term) if x in facts.amounts), None))
+    if record is None:
+        return Finding(NAME, "unsupported_number", f"{said} {text[a:b]}: the record gives no amount", a, b, "warning")
+    if _num_equal(said, record):
+        return None
+    if negated_or_compared(norm, before.start() if before else s, e):
+        return Finding(NAME, "compared_number", f"{said} {text[a:b]}: compared with, not claimed", a, b, "info")
+    return Finding(NAME, "contradicted_number", f"{said} {text[a:b]}: the record says {record}", a, b)
+
+
+def _code_swaps(text: str, p, norm: str, facts: SubjectFacts) -> list[Finding]:
+    """Own ingredients whose trailing number is changed (棕榈酰三肽-1 → 棕榈酰三肽-5): a number that differs
+    from the record's value, so an error (``contradicted_number``)."""
+    out = []
+    for term in sorted(facts.terms["ingredients"]):
+        m = _CODE_RE.match(term)
+        if not m or len(m.group(1)) < 3:
+            continue
+        for hit in regex.finditer(regex.escape(m.group(1)) + r"\s*-?\s*(\d+)(?![\d.%])", norm):
+            if hit.group(1) != m.group(2) and not facts.owns(normalize_term(hit.group(0)).replace(" ", "")):
+                a, b = p.span(*hit.span())
+                out.append(Finding(NAME, "contradicted_number", f"{text[a:b]!r}: the record says {term!r}", a, b))
+    return out
+
+
+def _other_product(norm: str, term: str, s: int, e: int, clause: tuple[int, int], own_name: str,
+                   vocab: Vocabulary) -> bool:
+    """True when the mention is inside another catalog product's name, or that product is named in the
+    same clause and lists the ingredient (「搭配我们的Y」, "pair it with our Y")."""
+    for name, terms in vocab.products.items():
+        if name == own_name or (own_name and name in own_name):
+            continue
+        i = norm.find(name, clause[0], clause[1])
+        while i >= 0:
+            if i <= s and e <= i + len(name) or term in terms:
+                return True
+            i = norm.find(name, i + 1, clause[1])
+    return False
+
+
+def _foreign_kind(norm: str, term: str, s: int, e: int, facts: SubjectFacts, names: list[str], own_ends: list[int],
+                  own_name: str, vocab: Vocabulary) -> str | None:
+    """How a mention of an ingredient the record does not list counts: ``foreign_entity`` (named as the
+    product's own), ``unsupported_entity`` (named in passing) or ``None`` (not a claim, see
+    :mod:`slmforge.checks.fact_context`)."""
+    cs, ce = _clause(norm, s)
+    if (inside_longer_word(norm, e) or negated_or_compared(norm, s, e) or constituent_of_own(norm, s, e, own_ends)
+            or skin_substance(term, norm, s, (cs, ce)) or _other_product(norm, term, s, e, (cs, ce), own_name, vocab)):
+        return None
+    clause = norm[cs:ce]
+    own_clause = (_OWN_CUE.search(clause) or _names_product(norm, cs, ce, names, skip=(e, e + 2))
+                  or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2))
+    return "foreign_entity" if own_clause else "unsupported_entity"
+
+
+def _ingredient_findings(text: str, p, subject: dict, facts: SubjectFacts, kit: Kit, vocab: Vocabulary) -> list[Finding]:
+    """Amount and foreign-entity findings of the ingredient mentions of one text."""
+    norm = p.norm
+    names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
+    own_name = normalize_term(str(subject.get(kit.catalog.id_field) or ""))
+    name_spans = [(m.start(), m.end()) for m in regex.finditer(regex.escape(own_name), norm)] if len(own_name) >= 2 else []
+    mentions = _mentions(norm, "ingredients", facts, vocab)
+    own_ends = [e for t, s, e in mentions if facts.owns(t) and not any(a <= s and e <= b for a, b in name_spans)]
+    findings: list[Finding] = []
+    for term, s, e in mentions:
+        if facts.owns(term):
+            f = _amount_finding(text, p, norm, term, s, e, facts)
+            findings += [f] if f else []
+            continue
+        kind = _foreign_kind(norm, term, s, e, facts, names, own_ends, own_name, vocab)
+        a, b = p.span(s, e)
+        if kind == "foreign_entity":
+            findings.append(Finding(NAME, kind, f"{text[a:b]!r} named as the product's own; the record does not list it",
+                                    a, b))
+        elif kind:
+            findings.append(Finding(NAME, kind, f"{text[a:b]!r} is not in the record", a, b, "warning"))
+    return findings + _code_swaps(text, p, norm, facts)
+
+
+def _audience_findings(text: str, p, subject: dict, facts: SubjectFacts, vocab: Vocabulary) -> list[Finding]:
+    """Audiences stated as whom the product is for that the record does not give (caveats excepted)."""
+    norm, out = p.norm, []
+    names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
+    kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
+    own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
+    for term, s, e in _mentions(norm, "audiences", facts, vocab):
+        if facts.owns(term) or (facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
+            continue
+        cs, ce = _clause(norm, s)
+        if caveat(norm, (cs, ce)) or negated_or_compared(norm, s, e) or self_description(norm, s):
+            continue
+        if _TARGET_CUE.search(norm, cs, ce) or _names_product(norm, cs, ce, own_values):
+            a, b = p.span(s, e)
+            out.append(Finding(NAME, "contradicted_audience",
+                               f"audience {text[a:b]!r}; the record says {sorted(facts.terms['audiences'])[0]!r}", a, b))
+    return out
+
+
+def _effect_findings(text: str, p, facts: SubjectFacts, vocab: Vocabulary) -> list[Finding]:
+    """Effects the record does not give, in a clause naming the product (``info``)."""
+    norm, out = p.norm, []
+    names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
+    for term, s, e in _mentions(norm, "effects", facts, vocab):
+        if facts.owns(term):
+            continue
+        cs, ce = _clause(norm, s)
+        if any(n in norm[cs:ce] for n in names):
+            a, b = p.span(s, e)
+            out.append(Finding(NAME, "unsupported_effect", f"effect {text[a:b]!r} is not in the record", a, b, "info"))
+    return out
+
+
 def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | None = None,
                 vocab: Vocabulary | None = None) -> CheckResult:
     """Record-grounded facts of one text (plus reference-grounded edits when ``reference`` is given).
 
     Score: ``1 / (1 + contradictions + 0.1 × unsupported)``; passed: no contradiction (error).
     Reference edits are reported as ``info`` findings and in ``details["reference"]``; they do not
-    change the score (a fluent rewrite of a reference may legitimately differ).
+    change the score (a fluent rewrite of a reference may legitimately differ). Mentions that are not
+    claims about the product (negated, compared, a constituent, the skin's own substance, another
+    catalog product's, an audience in a caveat) are skipped: :mod:`slmforge.checks.fact_context`.
 
     Args:
         text: the copy.
@@ -130,64 +267,21 @@ def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | N
             default: the kit's glossary only.
 
     Returns:
-        :class:`CheckResult` with findings ``contradicted_number``, ``unsupported_number``,
-        ``foreign_entity``, ``unsupported_entity`` (warning: named outside a product clause),
-        ``contradicted_audience``, ``fact_edit``; details counts ``contradicted``, ``unsupported``.
+        :class:`CheckResult` with findings ``contradicted_number`` (an amount, or an own ingredient's
+        number such as 三肽-1, that differs from the record), ``unsupported_number``, ``foreign_entity``,
+        ``unsupported_entity`` (warning: named outside a product clause), ``contradicted_audience``,
+        ``fact_edit``; details counts ``contradicted``, ``unsupported``.
     """
     vocab = vocab or default_vocabulary(kit)
     p = prepare(text)
-    norm = p.norm
     findings: list[Finding] = []
     if subject is not None:
         facts = subject_facts(subject, kit)
-        names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
-        kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
-        own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
-        for term, s, e in _mentions(norm, "ingredients", facts, vocab):
-            a, b = p.span(s, e)
-            if facts.owns(term):
-                m = (_AMOUNT_BEFORE.search(norm, max(0, s - _AMOUNT_WINDOW), s)
-                     or _AMOUNT_AFTER.match(norm[e:e + _AMOUNT_WINDOW]))
-                if not m:
-                    continue
-                said = m.group(1) + ("%" if "p" in m.group(2) else m.group(2))
-                record = facts.amounts.get(term) or next((v for k, v in facts.amounts.items() if term in k or k in term), None)
-                if record is None:
-                    findings.append(Finding(NAME, "unsupported_number", f"{said} {text[a:b]}: the record gives no amount",
-                                            a, b, "warning"))
-                elif not _num_equal(said, record):
-                    findings.append(Finding(NAME, "contradicted_number", f"{said} {text[a:b]}: the record says {record}",
-                                            a, b))
-                continue
-            cs, ce = _clause(norm, s)
-            clause = norm[cs:ce]
-            own_clause = (_OWN_CUE.search(clause) or _names_product(norm, cs, ce, names, skip=(e, e + 2))
-                          or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2))
-            if own_clause:
-                findings.append(Finding(NAME, "foreign_entity", f"{text[a:b]!r} named as the product's own; "
-                                        "the record does not list it", a, b))
-            else:
-                findings.append(Finding(NAME, "unsupported_entity", f"{text[a:b]!r} is not in the record", a, b,
-                                        "warning"))
+        findings += _ingredient_findings(text, p, subject, facts, kit, vocab)
         if facts.terms["audiences"]:
-            for term, s, e in _mentions(norm, "audiences", facts, vocab):
-                if facts.owns(term) or (facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
-                    continue
-                cs, ce = _clause(norm, s)
-                if _TARGET_CUE.search(norm, cs, ce) or _names_product(norm, cs, ce, own_values):
-                    a, b = p.span(s, e)
-                    findings.append(Finding(NAME, "contradicted_audience",
-                                            f"audience {text[a:b]!r}; the record says {sorted(facts.terms['audiences'])[0]!r}",
-                                            a, b))
+            findings += _audience_findings(text, p, subject, facts, vocab)
         if facts.terms["effects"]:
-            for term, s, e in _mentions(norm, "effects", facts, vocab):
-                if facts.owns(term):
-                    continue
-                cs, ce = _clause(norm, s)
-                if any(n in norm[cs:ce] for n in names):
-                    a, b = p.span(s, e)
-                    findings.append(Finding(NAME, "unsupported_effect", f"effect {text[a:b]!r} is not in the record",
-                                            a, b, "info"))
+            findings += _effect_findings(text, p, facts, vocab)
     details: dict = {}
     if reference is not None:
         diff = reference_fact_edits(text, reference, subject=subject, kit=kit, vocab=vocab)

@@ -36,6 +36,18 @@ _INGREDIENT_SUFFIX_RE = regex.compile(r"(?:提取物|萃取物|萃取液|精油|
 UNIVERSAL_AUDIENCES = ("所有肤质", "全肤质", "各种肤质", "任何肤质", "all skin types", "every skin type", "すべての肌",
                        "全ての肌", "모든 피부")
 """Audience terms that include every other audience (a specific audience never contradicts them)."""
+SYNONYMS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
+    {"透明质酸", "玻尿酸", "hyaluronic acid"},
+    {"维生素c", "vc", "维c", "抗坏血酸", "vitamin c", "ascorbic acid", "l-ascorbic acid"},
+    {"维生素e", "维e", "生育酚", "vitamin e", "tocopherol"},
+    {"泛醇", "维生素b5", "维他命b5", "原维生素b5", "panthenol", "provitamin b5", "vitamin b5"},
+    {"烟酰胺", "维生素b3", "niacinamide", "nicotinamide", "vitamin b3"},
+    {"视黄醇", "a醇", "retinol"},
+    {"玻色因", "羟丙基四氢吡喃三醇", "pro-xylane", "hydroxypropyl tetrahydropyrantriol"},
+))
+"""Names of one ingredient (normalised): INCI name, common name and trade shorthand (INCI / CosIng names;
+玻尿酸 and VC are the everyday Chinese names of hyaluronic acid and vitamin C). A record that lists one
+owns them all; a text naming any of them names that ingredient."""
 
 
 def aliases(term: str) -> list[str]:
@@ -43,6 +55,15 @@ def aliases(term: str) -> list[str]:
     积雪草提取物 → 积雪草, "rosemary extract" → "rosemary" (copy often names the plant alone)."""
     short = _INGREDIENT_SUFFIX_RE.sub("", term).strip()
     return [term, short] if short != term and len(short) >= 2 else [term]
+
+
+def synonyms(term: str) -> list[str]:
+    """Every name of ``term`` (normalised) from :data:`SYNONYMS`, the term itself first."""
+    out = [term]
+    for g in SYNONYMS:
+        if term in g:
+            out += sorted(g - {term})
+    return out
 
 
 def field_role(name: str, kit: Kit) -> str | None:
@@ -121,7 +142,7 @@ def _subject_facts(subject_key: str, fact_fields_key: str) -> SubjectFacts:
                 continue
             if role == "ingredients":
                 term, amount = split_amount(raw)
-                for t in aliases(normalize_term(term)):
+                for t in sorted({x for a in aliases(normalize_term(term)) for x in synonyms(a)}):
                     out.terms[role].add(t)
                     out.values.append(t)
                 if amount:
@@ -143,11 +164,15 @@ class Vocabulary:
         frozen: the same as frozensets (filled on construction).
         name_words: normalised word of a catalog name → number of names holding it (space-delimited
             names only; empty without a catalog), so that a word unique to one name can stand for it.
+        products: normalised catalog name → the ingredient terms of that record (empty without a
+            catalog), so that a text recommending another product of the catalog names its ingredients
+            as that product's, not as this one's.
     """
 
     terms: dict[str, set[str]]
     frozen: dict[str, frozenset[str]] = field(default_factory=dict)
     name_words: dict[str, int] = field(default_factory=dict)
+    products: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.frozen = {role: frozenset(self.terms.get(role, ())) for role in ROLES}
@@ -198,14 +223,19 @@ def build_vocabulary(kit: Kit, subjects: Iterable[dict] | None = None) -> Vocabu
     g = kit.glossary
     for role, declared in (("ingredients", g.ingredients), ("audiences", g.audiences), ("effects", g.effects)):
         for t in declared:
-            terms[role].update(aliases(normalize_term(t)) if role == "ingredients" else [normalize_term(t)])
+            terms[role].update({x for a in aliases(normalize_term(t)) for x in synonyms(a)} if role == "ingredients"
+                               else [normalize_term(t)])
     name_words: Counter[str] = Counter()
+    products: dict[str, frozenset[str]] = {}
     for s in subjects or []:
         facts = subject_facts(s, kit)
         for role in ROLES:
             terms[role] |= facts.terms[role]
-        name_words.update(set(normalize_term(str(s.get(kit.catalog.id_field) or "")).split()))
-    return Vocabulary(terms, name_words=dict(name_words))
+        name = normalize_term(str(s.get(kit.catalog.id_field) or ""))
+        name_words.update(set(name.split()))
+        if len(name) >= 2:
+            products[name] = frozenset(facts.terms["ingredients"])
+    return Vocabulary(terms, name_words=dict(name_words), products=products)
 
 
 _KIT_VOCAB: dict[int, tuple[weakref.ref, Kit, dict, Vocabulary]] = {}

@@ -1,0 +1,141 @@
+"""Context rules of the facts check: when a named ingredient or audience is *not* a claim about the product.
+
+Copy names things that are not the product's own all the time, and flagging them as invented facts
+teaches a model to avoid honest writing. Each rule below reads the normalised text (NFKC + casefold,
+:func:`slmforge.checks.text.prepare`) around one mention and answers whether the mention is
+
+* **negated or compared** (:func:`negated_or_compared`): the product avoids it or is compared with it —
+  「不含酒精」「告别香精」「比普通VC温和」「是维生素E的30倍」, "no chemical filters like avobenzone",
+  "gentler than retinol", "fragrance-free";
+* **part of a longer word** (:func:`inside_longer_word`): 柠檬 in 柠檬酸 / 柠檬苦素, 玫瑰 in 玫瑰痤疮,
+  维生素C in 维生素C衍生物 — a CJK term has no word boundary, so the continuation is read instead;
+* **a source or constituent of an own ingredient** (:func:`constituent_of_own`): 「红没药醇：从洋甘菊中提取」,
+  「山茶花提取物富含茶多酚」;
+* **a substance of the skin itself** (:func:`skin_substance`): 「胶原蛋白流失」, "the collagen skin loses
+  with age", the skin's own ceramide / cholesterol / fatty-acid barrier (the 3:1:1 physiological lipid
+  ratio of Man et al., *J Invest Dermatol* 106:1096, 1996, is a cue);
+* **an audience named in a caveat** (:func:`caveat`): 「敏感肌建议先试用」, "dry skin: try a sample first",
+  or describing the writer (:func:`self_description`): 「作为干皮」, "as someone with dry skin".
+
+Cue lists are plain regexes, Chinese and English, written from the kinds of false positives named in
+issue 18 and checked on the development half of the seed products (never on the held-out half).
+"""
+
+from __future__ import annotations
+
+import regex
+
+NEGATION_WINDOW = 40
+"""Characters before a mention searched for a negation / comparison cue that governs it."""
+
+_NEG_BEFORE = regex.compile(
+    r"不含|无添加|不添加|未添加|零添加|无(?!论|需|须|法|数|限|比|惧)|零|0(?=\p{Han})|拒绝|告别|避开|避免|远离|摒弃|去除|没有|不是|而非|并非|"
+    r"代替|替代|取代|相当于|比起|相比|相较|对比|(?<![配占])比(?!例|重|率|值)|优于|胜过|超越|不同于|区别于|普通|常规|传统|某些|不用|不靠|抛弃|戒掉|"
+    r"(?<![a-z])(?:no|not|never|without|free\s+(?:of|from)|instead\s+of|rather\s+than|unlike|compared\s+(?:to|with)|"
+    r"than|versus|vs|avoid|avoids|skip|skips|ditch|replaces?|swap|harsh|typical|ordinary|conventional)(?![a-z])")
+"""Cues before a mention that make it something the product avoids or is compared with."""
+_NEG_AFTER = regex.compile(r"\s*(?:的\s*)?\d+(?:\.\d+)?\s*倍|\s*-?\s*free(?![a-z])|\s*(?:的)?(?:平替|替代品)|\s*alternatives?(?![a-z])|"
+                           r"\s*类(?:产品|成分)")
+"""Cues right after a mention (used with ``match(norm, pos)``, which anchors at ``pos``): 「维生素E的30倍」, "fragrance-free", 「X的平替」."""
+_BREAK = regex.compile(r"[;。!?\n]|,(?=\s*\p{Han})|含(?!量)|添加|加入|搭配|复配|富含|蕴含|采用|搭载|"
+                       r"(?<![a-z])(?:contains?|with|formulated|infused|enriched|plus)(?![a-z])")
+"""What ends the reach of a negation cue: a clause break (NFKC turns 「，；！？」 into ASCII; a comma ends one
+only before Chinese text, as English lists use commas) or a composition cue (「不含香精，含角鲨烷」)."""
+_CONTINUATION = regex.compile(r"(?:\p{Han}?[酸醇素苷酮醛酯碱酚烯]|痤疮|衍生物|类似物|[ -]?derivatives?(?![a-z]))")
+"""A CJK term followed by these is part of another word (柠檬酸, 薄荷醇, 柠檬苦素, 玫瑰痤疮, VC衍生物)."""
+_SOURCE_AFTER = regex.compile(r"\s*(?:中\s*(?:提取|萃取|分离|提炼)|来源)")
+_SOURCE_BEFORE = regex.compile(r"(?:提取自|萃取自|源自|来自|来源于|(?<![a-z])(?:derived|extracted|sourced)\s+from)\s*$")
+_CONSTITUENT_GAP = regex.compile(r"^[^，,。;；!?！？\n+]{0,14}$")
+_CONSTITUENT_CUE = regex.compile(r"富含|含有|含(?!量)|中的|里的|蕴含|(?<![a-z])(?:rich\s+in|contains?\s+natural)(?![a-z])")
+SKIN_SUBSTANCES = frozenset({
+    "胶原蛋白", "胶原", "弹性蛋白", "弹力蛋白", "神经酰胺", "胆固醇", "脂肪酸", "游离脂肪酸", "皮脂", "角蛋白", "黑色素",
+    "天然保湿因子", "透明质酸", "collagen", "elastin", "ceramide", "ceramides", "cholesterol", "fatty acids",
+    "fatty acid", "free fatty acids", "sebum", "keratin", "melanin", "natural moisturizing factor", "hyaluronic acid"})
+"""Substances the skin makes itself (dermatology textbooks: the stratum-corneum lipids, dermal proteins,
+pigment, NMF); named with a skin cue they describe the skin, not the formula."""
+_SKIN_CUE = regex.compile(
+    r"流失|减少|下降|衰减|降解|断裂|分泌|自身|本身|天然|人体|生理|砖墙|水泥|细胞间|皮脂膜|模拟|仿生|同源|结构一致|"
+    r"\d\s*:\s*\d\s*:\s*\d|随着年龄|年龄增长|"
+    r"(?<![a-z])(?:skin's\s+own|your\s+skin's|skin's\s+natural|naturally|loses?|losing|loss|produces?|production|makes|"
+    r"mimics?|mirrors?|found\s+in\s+(?:the\s+)?skin|with\s+age|as\s+we\s+age|breaks?\s+down)(?![a-z])")
+_ATTACHED_OWN = regex.compile(r"(?:含|添加|加入|富含|蕴含|复配|搭载|(?<![a-z])(?:contains?|with|added)(?![a-z]))\s*(?:\d+(?:\.\d+)?\s*%)?\s*$")
+"""A composition cue directly before a mention: 「复配胆固醇」 still names the formula's own cholesterol."""
+_CAVEAT = regex.compile(
+    r"建议先|先试用|试用|小样|皮试|局部测试|耳后|慎用|谨慎|注意|咨询|遵医嘱|不建议|停用|先测试|建立耐受|"
+    r"(?<![a-z])(?:try\s+a\s+sample|sample\s+first|patch[\s-]test|test\s+(?:it\s+)?first|consult|caution|check\s+with|"
+    r"start\s+slowly|if\s+irritation)(?![a-z])")
+"""Caveat cues: an audience named with them is warned, not targeted."""
+
+
+def negated_or_compared(norm: str, s: int, e: int) -> bool:
+    """True when the mention ``norm[s:e]`` is something the product avoids or is compared with.
+
+    A cue of ``_NEG_BEFORE`` within :data:`NEGATION_WINDOW` characters before it governs the mention when
+    no clause break or composition cue stands between them (「不含酒精、香精」 governs 香精; 「不含香精，含角鲨烷」
+    does not govern 角鲨烷); a cue of ``_NEG_AFTER`` must follow it directly.
+
+    Args:
+        norm: the normalised text; s / e: character offsets of the mention in ``norm``.
+    """
+    if _NEG_AFTER.match(norm, e):
+        return True
+    lo = max(0, s - NEGATION_WINDOW)
+    last = None
+    for m in _NEG_BEFORE.finditer(norm, lo, s):
+        last = m
+    while last is not None:
+        if not _BREAK.search(norm, last.end(), s):
+            return True
+        prev = None
+        for m in _NEG_BEFORE.finditer(norm, lo, last.start()):
+            prev = m
+        last = prev
+    return False
+
+
+def inside_longer_word(norm: str, e: int) -> bool:
+    """True when the CJK mention ending at ``e`` continues into another word (柠檬 → 柠檬酸, 玫瑰 → 玫瑰痤疮)."""
+    return bool(_CONTINUATION.match(norm, e))
+
+
+def constituent_of_own(norm: str, s: int, e: int, own_ends: list[int]) -> bool:
+    """True when the mention is the source of an own ingredient (「从洋甘菊中提取」, "derived from X") or a
+    constituent of one named just before it (「山茶花提取物富含茶多酚」).
+
+    Args:
+        norm: the normalised text; s / e: the mention's offsets.
+        own_ends: end offsets of the record's own ingredients mentioned in ``norm`` (outside the product name).
+    """
+    if _SOURCE_AFTER.match(norm, e) or _SOURCE_BEFORE.search(norm[max(0, s - 12):s]):
+        return True
+    for oe in own_ends:
+        if oe <= s and s - oe <= 14:
+            gap = norm[oe:s]
+            if _CONSTITUENT_GAP.match(gap) and _CONSTITUENT_CUE.search(gap):
+                return True
+    return False
+
+
+def skin_substance(term: str, norm: str, s: int, clause: tuple[int, int]) -> bool:
+    """True when ``term`` is one of :data:`SKIN_SUBSTANCES` and its clause describes the skin (a skin cue,
+    e.g. 流失 / 人体 / "your skin's" / a 3:1:1 ratio) without a composition cue directly before it."""
+    if term not in SKIN_SUBSTANCES:
+        return False
+    if _ATTACHED_OWN.search(norm[max(0, s - 10):s]):
+        return False
+    return bool(_SKIN_CUE.search(norm, clause[0], clause[1]))
+
+
+_SELF = regex.compile(r"(?:作为|身为|我是|我这种|我这样的|本|像我这种|我们)\s*(?:一个|一名|资深|多年)?\s*$|"
+                      r"(?<![a-z])(?:as\s+(?:someone|a\s+person)\s+with|my|i\s+have)\s*$")
+"""First-person cues right before an audience: the writer describes their own skin (「作为干皮」, "my dry skin")."""
+
+
+def self_description(norm: str, s: int) -> bool:
+    """True when the audience mention at ``s`` describes the writer (「作为敏感肌」「本油皮」, "as someone with dry skin")."""
+    return bool(_SELF.search(norm[max(0, s - 24):s]))
+
+
+def caveat(norm: str, clause: tuple[int, int]) -> bool:
+    """True when the clause holding an audience mention is a caveat (「敏感肌建议先试用」, "patch test first")."""
+    return bool(_CAVEAT.search(norm, clause[0], clause[1]))
