@@ -6,7 +6,9 @@
 * ``score_vs_length.png`` — primary score against length in characters, one colour per candidate,
   so that a judge's length bias is visible;
 * ``lengths.png`` — box plots of text length per candidate;
-* ``win_rates.png`` — raw and length-controlled win rates with their 95 % intervals.
+* ``win_rates.png`` — raw and length-controlled win rates with their 95 % intervals;
+* ``curve_<stage>.png`` — per trained stage of a pipeline run (sft, dpo, rm, grpo), the logged loss /
+  reward / accuracy against the optimizer step, one panel per quantity (:func:`training_curve_plots`).
 
 CJK labels: a CJK-capable font is used when one is installed (Noto Sans CJK, WenQuanYi, …);
 otherwise matplotlib's default font draws boxes for CJK task names but the figures still render.
@@ -24,8 +26,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from slmforge.evaluate import tables  # noqa: E402
+from slmforge.evaluate.runinfo import TrainingCurve  # noqa: E402
 
 log = logging.getLogger(__name__)
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Source Han Sans SC",
@@ -134,4 +138,34 @@ def make_plots(rows: list[dict[str, Any]], win_rows: list[dict[str, Any]], out_d
         ax.set_xlabel("win rate of the first over the second (95 % CI)")
         ax.legend(fontsize=8)
         figs["win_rates"] = _save(fig, out_dir / "win_rates.png")
+    return figs
+
+
+def training_curve_plots(curves: list[TrainingCurve], out_dir: Path) -> dict[str, Path]:
+    """One PNG per trained stage: a panel per quantity (loss, reward, accuracy), every logged series in it.
+
+    Args:
+        curves: output of :func:`slmforge.evaluate.runinfo.training_curves`.
+        out_dir: directory for the PNG files (created).
+
+    Returns:
+        ``"curve_<stage>"`` → PNG path, in the order of ``curves``. x axis: optimizer step; y axis:
+        the panel's quantity as the trainer logged it (TRL's loss, mean reward, preference accuracy).
+    """
+    _setup_fonts()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figs: dict[str, Path] = {}
+    for c in curves:
+        fig, axes = plt.subplots(1, len(c.panels), figsize=(4.6 * len(c.panels), 3.4), squeeze=False)
+        for ax, (label, series) in zip(axes[0], c.panels.items(), strict=True):
+            for key, pts in series.items():
+                xs, ys = zip(*pts, strict=True)
+                ax.plot(xs, ys, marker="o" if len(pts) < 30 else None, markersize=3, label=key)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # optimizer steps are whole numbers
+            ax.set_xlabel("step")
+            ax.set_ylabel(label)
+            ax.set_title(f"{c.stage}: {label}")
+            ax.legend(fontsize=7)
+            ax.grid(alpha=0.3)
+        figs[f"curve_{c.stage}"] = _save(fig, out_dir / f"curve_{c.stage}.png")
     return figs

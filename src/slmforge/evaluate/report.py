@@ -1,7 +1,9 @@
 """Write the evaluation report: CSV tables, PNG plots, ``report.md`` and a self-contained ``report.html``.
 
 ``report.html`` embeds its figures as base64 PNGs and its CSS inline, so it opens offline from any
-folder. The same :func:`write_report` serves ``slmforge eval`` (rows built from the run) and
+folder. Inside a pipeline run it also shows each trained stage's training curve
+(:mod:`slmforge.evaluate.runinfo`) and, under the scorecard, what each gain cost per quality point
+(:func:`slmforge.evaluate.scorecard.add_cost_per_point`). The same :func:`write_report` serves ``slmforge eval`` (rows built from the run) and
 ``slmforge report --from-scores FILE`` (rows read by :func:`read_scores_csv` from a CSV produced
 elsewhere), so past evaluations can be put on the same page.
 """
@@ -21,8 +23,10 @@ import jinja2
 from slmforge.errors import DataError
 from slmforge.evaluate import tables
 from slmforge.evaluate.metrics import char_length
+from slmforge.evaluate.runinfo import TrainingCurve
+from slmforge.evaluate.scorecard import METRICS, stage_breakdown
 
-TEXT_COLUMNS = {"text", "candidate", "task", "item_id", "a", "b"}
+TEXT_COLUMNS = {"text", "candidate", "task", "item_id", "a", "b", "stage", "source"}
 CAPTIONS = {
     "scores_by_task": "Mean primary score per task and candidate.",
     "criteria": "Mean judge score per criterion over all tasks.",
@@ -99,10 +103,39 @@ def _best_cells(rows: list[dict[str, Any]], group_key: str) -> dict[tuple[int, s
     return best
 
 
+def _curves_section(curves: list[TrainingCurve]) -> dict[str, Any]:
+    """The training-curves section: one summary row and one figure per trained stage with a history."""
+    rows = []
+    for c in curves:
+        last = max(step for series in c.panels.values() for pts in series.values() for step, _ in pts)
+        row: dict[str, Any] = {"stage": c.stage, "last step": last}
+        for key in ("loss", "eval_loss", "reward", "eval_accuracy"):
+            pts = next((s[key] for s in c.panels.values() if key in s), None)
+            if pts:
+                row |= {f"first {key}": pts[0][1], f"last {key}": pts[-1][1]}
+        rows.append(row | {"minutes": round(c.duration_s / 60, 2), "source": Path(c.source).name})
+    return {"id": "training-curves", "title": "Training curves", "rows": rows,
+            "figs": [f"curve_{c.stage}" for c in curves],
+            "intro": "What each trained stage logged against the optimizer step (the stage's metrics.jsonl, else the "
+                     "log_history of its last checkpoint's trainer_state.json); eval_* series are on the held-out "
+                     "split; minutes = the stage's wall time."}
+
+
+def _cost_lines(card: list[dict[str, Any]]) -> list[str]:
+    """One line per scorecard row that carries a cost per quality point (pipeline runs only)."""
+    out = []
+    for r in card:
+        if "cost_per_point" in r:
+            spent = stage_breakdown(r)
+            out.append(f"{r['candidate']} vs {r['against']}, {METRICS[r['metric']][0]}: {r['cost_per_point']}"
+                       + (f" — spent: {spent}" if spent else ""))
+    return out
+
+
 def write_report(
     rows: list[dict[str, Any]], verdicts: list[dict[str, Any]], out_dir: str | Path, meta: ReportMeta,
     *, n_boot: int = 1000, seed: int = 0, worst_n: int = 10, scorecard: list[dict[str, Any]] | None = None,
-    extra_sections: list[dict[str, Any]] | None = None,
+    extra_sections: list[dict[str, Any]] | None = None, curves: list[TrainingCurve] | None = None,
 ) -> Path:
     """Compute every table, draw the plots and write CSVs, ``report.md`` and ``report.html``.
 
@@ -115,11 +148,13 @@ def write_report(
         worst_n: rows in the worst-items table.
         scorecard: rows of :func:`slmforge.evaluate.scorecard.scorecard`, shown first.
         extra_sections: more ``{"id", "title", "intro", "rows"}`` tables, shown after the scorecard.
+        curves: training curves of the run's trained stages (:func:`slmforge.evaluate.runinfo.training_curves`);
+            a section with one figure per stage, shown last; none when empty.
 
     Returns:
         path of ``report.html``.
     """
-    from slmforge.evaluate.plots import make_plots
+    from slmforge.evaluate.plots import make_plots, training_curve_plots
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -141,14 +176,18 @@ def write_report(
          "figs": ["lengths", "score_vs_length"]},
         {"id": "diversity", "title": "Diversity (distinct-n)", "rows": tables.diversity(rows), "figs": []},
         {"id": "worst-items", "title": "Worst-scoring items", "rows": tables.worst_items(rows, worst_n), "figs": []},
-    ]
-    figs = make_plots(rows, win, out / "plots")
+    ] + ([_curves_section(curves)] if curves else [])
+    figs = make_plots(rows, win, out / "plots") | training_curve_plots(curves or [], out / "plots")
+    captions = CAPTIONS | {f"curve_{c.stage}": f"{c.stage}: logged loss / reward / accuracy against the optimizer step."
+                           for c in curves or []}
     card = scorecard or []
     card_rows = [{"candidate": r["candidate"], "against": r["against"], "metric": r["metric"],
                   "against_mean": r["against_mean"], "mean": r["mean"], "delta": r["delta"],
                   "95% CI": f"{r['ci_low']:+.3f} to {r['ci_high']:+.3f}", "n": r["n"]} for r in card]
     md = [f"# {meta.title}\n", f"{meta.subtitle}\n", "\n## Scorecard\n\n"]
     md += [f"- {r['sentence']}\n" for r in card] + ["\n", _md_table(card_rows)]
+    costs = _cost_lines(card)
+    md += ["\n**Cost per quality point**\n\n", *[f"- {c}\n" for c in costs]] if costs else []
     md += [f"> **warning:** {w}\n" for w in meta.warnings]
     md += [f"> {n}\n" for n in meta.notes]
     for s in sections:
@@ -158,7 +197,7 @@ def write_report(
         md += [f"\n![{f}](plots/{figs[f].name})\n" for f in s["figs"] if f in figs]
         s["columns"] = list(dict.fromkeys(k for r in s["rows"] for k in r))
         s["best"] = _best_cells(s["rows"], s["best_group"]) if "best_group" in s and s["rows"] else None
-        s["figures"] = [{"name": f, "caption": CAPTIONS[f], "b64": base64.b64encode(figs[f].read_bytes()).decode()}
+        s["figures"] = [{"name": f, "caption": captions[f], "b64": base64.b64encode(figs[f].read_bytes()).decode()}
                         for f in s["figs"] if f in figs]
     if rows:
         write_csv(out / "scores.csv", rows)
@@ -170,7 +209,7 @@ def write_report(
     html = env.get_template("report.html.j2").render(
         meta=asdict(meta) | {"settings": json.dumps(meta.settings, indent=2, ensure_ascii=False, default=str)},
         sections=sections, fmt=fmt, text_columns=TEXT_COLUMNS | {"against", "metric", "95% CI"},
-        scorecard={"rows": card_rows, "sentences": [r["sentence"] for r in card],
+        scorecard={"rows": card_rows, "sentences": [r["sentence"] for r in card], "costs": costs,
                    "columns": list(card_rows[0]) if card_rows else []})
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")

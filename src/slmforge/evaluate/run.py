@@ -27,7 +27,8 @@ from slmforge.evaluate.judge import (
 from slmforge.evaluate.judge_prompts import family_warning
 from slmforge.evaluate.metrics import bleu, char_length, chrf, rouge_l
 from slmforge.evaluate.report import ReportMeta, write_report
-from slmforge.evaluate.scorecard import scorecard, small_n_warning
+from slmforge.evaluate.runinfo import find_run_dir, run_spend, training_curves
+from slmforge.evaluate.scorecard import add_cost_per_point, scorecard, small_n_warning
 from slmforge.kit import LoadedKit
 from slmforge.runs import Manifest, file_hash, write_stage
 
@@ -161,7 +162,7 @@ def candidate_scorecard(cfg: EvalConfig, rows: list[dict[str, Any]]) -> list[dic
     return scorecard(rows, tuned, against, n_boot=cfg.n_boot, seed=cfg.seed)
 
 
-def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -> Path:
+def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path, *, run_dir: str | Path | None = None) -> Path:
     """Run one evaluation and write its report directory.
 
     Args:
@@ -169,6 +170,9 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -
         cfg: candidates, held-out source, sampling and judge settings.
         client: an ``slmforge.llm.LLMClient`` with a role per generating candidate and the judge role.
         out_dir: the report directory (created; files are overwritten, the ledger keeps the calls).
+        run_dir: the pipeline run the candidates come from (training curves and cost per quality point
+            in the report); default: ``out_dir``'s parent when it is a run dir
+            (:func:`slmforge.evaluate.runinfo.find_run_dir`), else none.
 
     Returns:
         ``out_dir`` (holding ``report.html``, ``report.md``, CSVs, ``plots/``, JSONL records, manifest).
@@ -207,6 +211,9 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -
     write_jsonl(out / "pairwise.jsonl", [asdict(v) for v in verdicts])
     meta = _meta(lk, cfg, client, items, gens, scores, verdicts, steps)
     card = candidate_scorecard(cfg, rows)
+    run = Path(run_dir) if run_dir is not None else find_run_dir(out)
+    if run is not None:
+        add_cost_per_point(card, run_spend(run))
     write_json(out / "scorecard.json", card)
     if small_n_warning(card):
         meta.warnings.append(small_n_warning(card))
@@ -219,7 +226,8 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path) -
 
     calibration = calibration_section(out) or calibration_section(lk.root)
     write_report(rows, [asdict(v) for v in verdicts], out, meta, n_boot=cfg.n_boot, seed=cfg.seed, worst_n=cfg.worst_n,
-                 scorecard=card, extra_sections=[calibration] if calibration else None)
+                 scorecard=card, extra_sections=[calibration] if calibration else None,
+                 curves=training_curves(run) if run is not None else None)
     manifest.counts = {"items": len(items), "generations": len(gens), "judge_scores": len(scores),
                        "pairwise": len(verdicts), "failed_generations": sum(not g.text.strip() for g in gens)}
     manifest.cost_usd = round(sum(s.cost_usd for s in scores) + sum(v.cost_usd for v in verdicts)
