@@ -1,6 +1,7 @@
 import pytest
 
 from slmforge.checks import check_constraints, check_cta, find_cta, merge_constraints
+from slmforge.checks.constraints import cta_spans
 from slmforge.kit.schema import Constraints
 
 from tests.checks.helpers import make_kit
@@ -70,3 +71,23 @@ def test_cta_cues_per_language_and_kit_extension():
     (s, e), = find_cta(text, en)
     assert text[s:e] == "Shop"
     assert not check_cta("A shopping list of teas.", en, required=True).passed
+
+
+@pytest.mark.parametrize("emoji", ["‼", "⁉", "❤\ufe0f", "☺\ufe0e", "1\ufe0f\u20e3", "™\ufe0f", "😀"])
+def test_emoji_punctuation_and_variation_selector_forms_are_emoji(emoji):
+    text = f"新登場{emoji}今すぐチェック"
+    res = check_constraints(text, Constraints(emoji_allowed=False))
+    (finding,) = res.findings
+    assert finding.code == "emoji" and text[finding.start:finding.end] == emoji
+
+
+@pytest.mark.parametrize("symbol", ["™", "©", "®", "▶", "✔", "★", "♪", "™\ufe0e"])
+def test_text_symbols_are_not_emoji(symbol):
+    assert check_constraints(f"新登場{symbol}今すぐチェック", Constraints(emoji_allowed=False)).passed
+
+
+def test_cta_spans_without_a_kit():
+    text = "新作ミスト、今すぐチェック"
+    assert [text[s:e] for s, e in cta_spans(text, "ja")] == ["今すぐ", "チェック"]
+    assert cta_spans("Order a tin today", "ja")  # English cues count for every language
+    assert not cta_spans("新作ミストのご紹介", "ja")

@@ -1,6 +1,7 @@
 import pytest
 
 from slmforge.checks import check_constraints, extract_constraints, run_checks
+from slmforge.checks.extract import extract_required_terms
 from slmforge.kit.schema import Constraints
 
 from tests.checks.helpers import make_kit
@@ -103,3 +104,63 @@ def test_pair_whose_chosen_breaks_the_stated_length_is_flagged_end_to_end():
     assert [f.code for f in chosen_rep.results["constraints"].findings] == ["too_many_chars"]
     assert rejected_rep.passed
     assert chosen_rep.score < rejected_rep.score
+
+
+# every dash and wave CJK text writes between the two numbers of a range (U+2010–U+2014, 〜, ～, ~, －)
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u301c", "\uff5e", "~", "\uff0d"])
+@pytest.mark.parametrize(("unit", "language"), [("字", "zh"), ("文字", "ja"), ("자", "ko")])
+def test_range_with_every_cjk_dash(dash, unit, language):
+    got = extract_constraints(f"10{dash}45{unit}で", language)
+    assert (got.min_chars, got.max_chars) == (10, 45)
+
+
+@pytest.mark.parametrize(("instruction", "expected"), [
+    ("１０‐４５字", {"min_chars": 10, "max_chars": 45}),  # full-width digits, U+2010 hyphen
+    ("４５文字以内で", {"max_chars": 45}),
+    ("三十文字以内", {"max_chars": 30}),
+    ("二十字以内", {"max_chars": 20}),
+    ("百字以内", {"max_chars": 100}),
+    ("十五文字程度", {"min_chars": 12, "max_chars": 18}),
+    ("二〇〇字以内", {"max_chars": 200}),  # positional kanji digits
+    ("最大30文字", {"max_chars": 30}),
+    ("最低は50文字", {"min_chars": 50}),
+])
+def test_length_numerals_and_bounds(instruction, expected):
+    assert extract_constraints(instruction, "ja").model_dump(exclude_defaults=True) == expected
+
+
+@pytest.mark.parametrize(("instruction", "language", "expected"), [
+    ("絵文字なし", "ja", {"emoji_allowed": False}),
+    ("絵文字を使わない", "ja", {"emoji_allowed": False}),
+    ("絵文字は入れないでください", "ja", {"emoji_allowed": False}),
+    ("絵文字NG", "ja", {"emoji_allowed": False}),
+    ("이모지 없이", "ko", {"emoji_allowed": False}),
+    ("이모지는 넣지 마세요", "ko", {"emoji_allowed": False}),
+    ("句点なし", "ja", {"forbidden_chars": ["。"]}),
+    ("「。」を使わない", "ja", {"forbidden_chars": ["。"]}),
+    ("文末に（。）は不要", "ja", {"forbidden_chars": ["。"]}),
+    ("句読点なしで", "ja", {"forbidden_chars": ["、", "。"]}),
+])
+def test_emoji_and_full_stop_phrasings(instruction, language, expected):
+    assert extract_constraints(instruction, language).model_dump(exclude_defaults=True) == expected
+
+
+@pytest.mark.parametrize(("instruction", "terms"), [
+    ("「新登場」を含める", ["新登場"]),
+    ("必ず「送料無料」を入れてください", ["送料無料"]),
+    ("キーワード「春」を盛り込んでください。『限定』は必須", ["春", "限定"]),
+    ("必须包含“限时”", ["限时"]),
+    ("“新品”一词必须出现", ["新品"]),
+    ("'무료배송'을 반드시 포함하세요", ["무료배송"]),
+    ('Include the phrase "free shipping".', ["free shipping"]),
+    ('"Spring" must appear', ["Spring"]),
+    # negated or merely quoted: nothing is required
+    ("「。」を使わない", []),
+    ("「激安」を含めないでください", []),
+    ("不要使用“最”", []),
+    ("'최고'를 포함하지 마세요", []),
+    ('Do not use "miracle".', []),
+    ('Write like "hello there"', []),
+])
+def test_required_terms(instruction, terms):
+    assert extract_required_terms(instruction) == terms

@@ -49,12 +49,18 @@ def cta_cues(kit: Kit) -> tuple[str, ...]:
     return _cta_cues(kit.language, tuple(kit.checks.cta_cues))
 
 
+def cta_spans(text: str, language: str, extra: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+    """``(start, end)`` character spans of call-to-action cues in ``text``, without a kit: the built-in
+    cues (:data:`CTA_CUES`) of ``language`` (BCP-47 tag) and English, plus ``extra``; offsets into the
+    original text."""
+    p = prepare(text)
+    return [p.span(s, e) for _, s, e in term_matcher(_cta_cues(language, extra)).find(p.norm)]
+
+
 def find_cta(text: str, kit: Kit) -> list[tuple[int, int]]:
     """``(start, end)`` spans of call-to-action cues in ``text`` (built-in cues of ``kit.language`` and
     English, plus ``kit.checks.cta_cues``), offsets into the original text."""
-    p = prepare(text)
-    matcher = term_matcher(cta_cues(kit))
-    return [p.span(s, e) for _, s, e in matcher.find(p.norm)]
+    return cta_spans(text, kit.language, tuple(kit.checks.cta_cues))
 
 
 def check_cta(text: str, kit: Kit, *, required: bool) -> CheckResult:

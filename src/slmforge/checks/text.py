@@ -16,10 +16,14 @@ from functools import lru_cache
 import regex
 
 EMOJI_RE = regex.compile(
-    r"(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F)"
+    r"(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F"
+    r"|(?![\u00A9\u00AE\u2122])\p{Extended_Pictographic}\uFE0E|[\u203C\u2049])"
     r"(?:[\U0001F3FB-\U0001F3FF]|\u200D(?:\p{Extended_Pictographic})\uFE0F?)*"
 )
-"""One emoji (keycap, flag, presentation emoji, text emoji with VS16, skin tones and ZWJ sequences)."""
+"""One emoji (UTS #51): keycap (1️⃣), flag, presentation emoji, a pictograph with either variation
+selector (❤️ = U+2764 U+FE0F, ☺︎ = U+263A U+FE0E: a pictograph still, except © ® ™ with VS15), the
+emoji punctuation ‼ U+203C and ⁉ U+2049 even bare, skin tones and ZWJ sequences. Other bare text-default
+pictographs (▶ ✔ ©) stay symbols."""
 
 GRAPHEME_RE = regex.compile(r"\X")
 CJK_RE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")

@@ -4,13 +4,14 @@ One reader numbers lines for every data command: :func:`iter_lines` (LF, CRLF an
 line; bytes are decoded per line) → :func:`parse_line` (strict UTF-8, unique keys, bounded depth) →
 :func:`scan_jsonl` (every line, problems as data, for ``data validate``) → :func:`read_jsonl`
 (``(line_number, object)``, raising on the first bad line, for everything else), so ``validate``,
-``stats``, ``convert``, ``split`` and ``check`` name the same ``file:line`` for the same problem.
-``write_jsonl`` writes atomically (temp file + rename) so an interrupted stage never leaves a
-half-written artifact that a rerun would take for finished.
+``stats``, ``convert``, ``split`` and ``check`` name the same ``file:line`` for the same problem;
+:func:`read_csv` numbers CSV the same way. ``write_jsonl`` writes atomically (temp file + rename) so an
+interrupted stage never leaves a half-written artifact that a rerun would take for finished.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -294,6 +295,50 @@ def write_jsonl(path: str | Path, rows: Iterable[BaseModel | dict[str, Any]]) ->
                         ensure_ascii=False) + "\n" for row in rows]
     atomic_write_text(path, "".join(lines))
     return len(lines)
+
+
+def _csv_text_lines(path: str | Path) -> Iterator[str]:
+    """The decoded physical lines of a CSV file, endings kept (for :mod:`csv`), numbered by :func:`iter_lines`."""
+    for number, raw, ending in iter_lines(path):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[3:]
+        try:
+            yield (raw + ending).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(f"not UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1} of the line)", file=path,
+                            line=number, fix="re-encode the file as UTF-8 (spreadsheets: save as \"CSV UTF-8\")") from e
+
+
+def read_csv(path: str | Path) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """Stream a CSV file (RFC 4180 through :mod:`csv`, header on line 1) as ``(line, {column: cell})``.
+
+    ``line`` is the 1-based :func:`iter_lines` line on which the record starts, so a record whose quoted
+    cell spans lines is named by its first line, like JSONL rows. A UTF-8 byte-order mark is dropped;
+    blank lines are skipped; a record with fewer cells than the header gets ``None`` for the rest.
+
+    Raises:
+        DataError: unreadable / UTF-16 / non-UTF-8 file (names the line), no header, a repeated column,
+            a record with more cells than the header, or a malformed quote (file:line and the fix).
+    """
+    reader = csv.reader(_csv_text_lines(path), strict=True)
+    end = 0
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not any(header) or len(set(header)) < len(header):
+            raise DataError(f"header {header} is empty or repeats a column", file=path, line=1,
+                            fix="put distinct column names on line 1")
+        end = reader.line_num
+        for rec in reader:
+            start, end = end + 1, reader.line_num
+            if not rec or not any(c.strip() for c in rec):
+                continue
+            if len(rec) > len(header):
+                raise DataError(f"{len(rec)} cells for {len(header)} columns", file=path, line=start,
+                                fix='quote cells that hold a comma ("a, b")')
+            yield start, {h: rec[i] if i < len(rec) else None for i, h in enumerate(header)}
+    except csv.Error as e:
+        raise DataError(f"malformed CSV: {e}", file=path, line=end + 1,
+                        fix='close the quote; write a quote inside a quoted cell as ""') from e
 
 
 def is_parquet(path: str | Path) -> bool:

@@ -14,7 +14,6 @@ Pearson correlation of average ranks, ties share their mean rank).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from slmforge.data.io import read_csv
 from slmforge.data.records import Generation, Message
 from slmforge.errors import DataError
 from slmforge.evaluate.candidates import HeldoutItem, _from_golden
@@ -39,8 +39,7 @@ def _read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """
     try:
         if path.suffix.lower() == ".csv":
-            with path.open(encoding="utf-8-sig", newline="") as f:
-                return [(i, dict(r)) for i, r in enumerate(csv.DictReader(f), 2)]
+            return list(read_csv(path))
         rows = []
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
