@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 from slmforge.serve.chat import (JSONModeFailed, StreamCancel, complete, completion_body, messages_of,
                                  sampling_params, stream_chunks)
 from slmforge.serve.config import ServeConfig
-from slmforge.serve.copy import CopyInputError, copy_events, copy_messages
+from slmforge.serve.copy import CopyInputError, copy_events, copy_messages, kit_info as kit_info_body
 from slmforge.serve.engine import ContextTooLong, Engine, SamplingParams
 from slmforge.serve.middleware import (AuthMiddleware, BodyLimitMiddleware, CrashMiddleware, HostCheckMiddleware,
                                        Limiter, Slot, allowed_hosts, error_body, error_response, sse)
@@ -130,6 +130,7 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
         from slmforge.kit import load_kit
 
         kit = load_kit(cfg.kit)
+    kit_body = kit_info_body(kit, models=engine.model_ids, blocking_checks=cfg.blocking_checks) if kit else None
     limiter = Limiter(cfg.max_concurrency)
     started = int(time.time())
     app = FastAPI(title="slmforge serve", version="0.1.0", docs_url="/docs", redoc_url=None)
@@ -239,18 +240,11 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
 
     @app.get("/v1/kit")
     async def kit_info() -> dict:
-        """The kit for the playground: brand, tasks with constraints, the subject field schema, catalog entries."""
+        """The kit for the playground: brand, tasks with their mode (form or chat) and constraints, the subject
+        field schema, catalog entries, length unit, CTA cues and punctuation limits (:func:`copy.kit_info`)."""
         if kit is None:
             return error_response(404, "this server was started without --kit", code="no_kit")
-        k = kit.kit
-        return {
-            "name": k.name, "brand": k.brand, "language": k.language, "id_field": k.catalog.id_field,
-            "tasks": [{"id": t.id, "family": t.family, "description": t.description,
-                       "constraints": t.constraints.model_dump(exclude_defaults=True)} for t in k.tasks],
-            "fields": [f.model_dump() for f in k.catalog.fields],
-            "catalog": [{"id": sid, "fields": s} for sid, s in kit.subjects.items()],
-            "models": engine.model_ids, "blocking_checks": cfg.blocking_checks,
-        }
+        return kit_body
 
     @app.post("/v1/copy")
     async def copy(req: CopyRequest, request: Request):
@@ -331,6 +325,7 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def playground() -> FileResponse:
+        """The playground page (``static/index.html``): a form for copy tasks, a chat for question–answer tasks."""
         return FileResponse(STATIC / "index.html")
 
     app.include_router(legal_router(cfg, engine, kit, limiter, until_disconnected))  # /legal, /v1/review …

@@ -31,6 +31,66 @@ from slmforge.kit.schema import FieldSpec, Task
 from slmforge.serve.engine import SamplingParams
 from slmforge.serve.schemas import CopyRequest
 
+LENGTH_UNITS: dict[str, str] = {"zh": "字", "ja": "文字", "ko": "자", "en": "characters"}
+"""The unit the playground writes lengths in, per primary language subtag (other languages: ``characters``).
+A length is what the constraints check counts: extended grapheme clusters, line breaks not counted."""
+
+CTA_EXAMPLES = 6
+"""How many call-to-action cues the playground names in a task's hint (the kit's own first)."""
+
+
+def task_mode(lk: LoadedKit, task: Task) -> str:
+    """How the playground serves a task: ``chat`` (a conversation with history, ``/v1/legal/ask``) for the
+    question–answer families — those of ``checks.legal.families`` when the kit has legal checks, ``qa`` and any
+    ``*_qa`` family — and ``form`` (subject, value, drafts with check badges, ``/v1/copy``) for copy."""
+    legal = lk.kit.checks.legal
+    family = task.family
+    if (legal is not None and family in legal.families) or family == "qa" or family.endswith("_qa"):
+        return "chat"
+    return "form"
+
+
+def value_field(lk: LoadedKit) -> str | None:
+    """The catalog field whose items are a subject's customer values (``values``, else the first list field whose
+    name has ``value`` in it): the playground offers them as the copy request's ``value``; ``None``: no such field."""
+    fields = [f for f in lk.kit.catalog.fields if f.type == "list"]
+    named = [f.name for f in fields if f.name == "values"] or [f.name for f in fields if "value" in f.name.lower()]
+    return named[0] if named else None
+
+
+def kit_info(lk: LoadedKit, *, models: list[str], blocking_checks: list[str]) -> dict[str, Any]:
+    """The ``GET /v1/kit`` body: what the playground needs to build its form and chat for this kit.
+
+    Besides the kit's tasks, field schema and catalog: each task's ``mode`` (:func:`task_mode`), the
+    ``families`` with their mode, the ``value_field``, the ``length_unit`` of the kit's language
+    (:data:`LENGTH_UNITS`), the call-to-action ``cta_cues`` the CTA check accepts (the kit's own first,
+    :data:`CTA_EXAMPLES` of them), the punctuation thresholds of the style check (``style``) and the legal
+    disclaimer, if any.
+    """
+    from slmforge.checks.constraints import cta_cues
+
+    k = lk.kit
+    lang = k.language.split("-")[0].lower()
+    modes = {t.id: task_mode(lk, t) for t in k.tasks}
+    families: dict[str, str] = {}
+    for t in k.tasks:
+        families.setdefault(t.family, modes[t.id])
+    cues = list(dict.fromkeys([*k.checks.cta_cues, *cta_cues(k)]))[:CTA_EXAMPLES]
+    return {
+        "name": k.name, "brand": k.brand, "language": k.language, "id_field": k.catalog.id_field,
+        "tasks": [{"id": t.id, "family": t.family, "mode": modes[t.id], "description": t.description,
+                   "constraints": t.constraints.model_dump(exclude_defaults=True)} for t in k.tasks],
+        "families": [{"id": fam, "mode": mode} for fam, mode in families.items()],
+        "fields": [f.model_dump() for f in k.catalog.fields], "value_field": value_field(lk),
+        "catalog": [{"id": sid, "fields": s} for sid, s in lk.subjects.items()],
+        "models": models, "blocking_checks": blocking_checks,
+        "length_unit": LENGTH_UNITS.get(lang, LENGTH_UNITS["en"]), "cta_cues": cues,
+        "style": {"max_exclamation_density": k.checks.max_exclamation_density,
+                  "max_punct_run": k.checks.max_punct_run, "max_emoji": k.checks.max_emoji},
+        "disclaimer": k.checks.legal.disclaimer if k.checks.legal is not None else None,
+    }
+
+
 def copy_checks() -> list[str]:
     """Checks run on every draft: every check of the registry but those needing a reference corpus
     (``similarity``) — a draft has a subject, no reference."""

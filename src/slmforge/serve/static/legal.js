@@ -1,53 +1,15 @@
-// slmforge legal assistant: plain JS, no dependencies, works offline. Talks to the same server's
+// slmforge legal assistant: plain JS, no dependencies, works offline; the request helper (api, el, status) is
+// static/api.js, loaded first. Talks to the same server's
 // /v1/kit (tasks, topics), /v1/legal (disclaimer, drafting kinds, models), /v1/legal/ask (one question with the
 // conversation so far), /v1/review (a contract, clause by clause) and /v1/legal/draft. Every call has a time
 // limit: a model that never answers ends in an error state, not a spinner.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const LIMIT_MS = { ask: 120000, review: 300000, draft: 120000 };
+const TIMEOUT = (s) => "時間内に応答がありませんでした（" + s + " 秒）";
 let KIT = null;
 let LEGAL = null;
 let HISTORY = [];  // [{role, content}] as the model saw them (user turns are the rendered instructions)
-
-function headers() {
-  const h = { "Content-Type": "application/json" };
-  const key = $("api-key").value.trim();
-  if (key) h["Authorization"] = "Bearer " + key;
-  return h;
-}
-
-function status(text, isError) {
-  $("status").textContent = text;
-  $("status").className = isError ? "error" : "";
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") node.className = v; else if (k === "text") node.textContent = v; else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
-
-// POST (or GET without body) with a time limit; resolves to the JSON body, rejects with a readable message.
-async function api(path, body, limitMs) {
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), limitMs || 30000);
-  try {
-    const r = await fetch(path, body === undefined ? { headers: headers(), signal: ctrl.signal }
-      : { method: "POST", headers: headers(), body: JSON.stringify(body), signal: ctrl.signal });
-    const data = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((data.error && data.error.message) || ("HTTP " + r.status));
-    return data;
-  } catch (e) {
-    if (e.name === "AbortError") throw new Error("時間内に応答がありませんでした（" + Math.round((limitMs || 30000) / 1000) + " 秒）");
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function badges(report) {
   const box = el("div", { class: "badges" });
@@ -72,7 +34,7 @@ function findingsList(report) {
 
 async function load() {
   try {
-    LEGAL = await api("/v1/legal");
+    LEGAL = await api("/v1/legal", undefined, 0, TIMEOUT);
   } catch (e) {
     status(e.message, true);
     return;
@@ -82,7 +44,7 @@ async function load() {
   $("draft-kind").replaceChildren(...LEGAL.drafting.map((d) => el("option", { value: d.id, text: d.label })));
   $("disclaimer").textContent = LEGAL.disclaimer || "本ページの出力は一般的な情報提供であり、個別の法的助言ではありません。";
   try {
-    KIT = await api("/v1/kit");
+    KIT = await api("/v1/kit", undefined, 0, TIMEOUT);
   } catch (e) {
     KIT = null;
     $("ask").disabled = true;
@@ -120,7 +82,7 @@ async function ask(event) {
   try {
     const body = { task: $("task").value, topic: $("topic").value || null, question, history: HISTORY,
       model: $("model").value, max_tokens: Number($("chat-max-tokens").value) };
-    const a = await api("/v1/legal/ask", body, LIMIT_MS.ask);
+    const a = await api("/v1/legal/ask", body, LIMIT_MS.ask, TIMEOUT);
     const done = turn("assistant", a.answer || "（空の回答）", a.report.passed ? "passed" : "flagged");
     done.append(badges(a.report), findingsList(a.report));
     pending.replaceWith(done);
@@ -174,7 +136,7 @@ async function review(event) {
   status("レビューしています…");
   try {
     const body = { contract: $("contract").value, model: $("model").value, max_tokens: Number($("review-max-tokens").value) };
-    const res = await api("/v1/review", body, LIMIT_MS.review);
+    const res = await api("/v1/review", body, LIMIT_MS.review, TIMEOUT);
     const s = res.summary;
     $("clauses").replaceChildren(...res.clauses.map(clauseCard));
     if (s.parsed === 0) {
@@ -208,7 +170,7 @@ async function draft(event) {
   status("作成しています…");
   try {
     const d = await api("/v1/legal/draft", { kind: $("draft-kind").value, points: $("points").value.trim(),
-      model: $("model").value, max_tokens: Number($("draft-max-tokens").value) }, LIMIT_MS.draft);
+      model: $("model").value, max_tokens: Number($("draft-max-tokens").value) }, LIMIT_MS.draft, TIMEOUT);
     out.className = "answer" + (d.report && !d.report.passed ? " flagged" : "");
     out.replaceChildren(el("div", { class: "text", text: d.text || "（空の出力）" }), badges(d.report), findingsList(d.report));
     status(d.label + "の案を作成しました");
