@@ -1,9 +1,10 @@
-"""Run directories and manifests: each stage writes ``config.json`` (resolved settings) and
-``manifest.json`` (input hashes, counts, cost, time, versions, output hashes) next to its artifacts.
+"""Run directories and the one stage record, :class:`Manifest`.
 
-A stage is *up to date* when its manifest says it finished with the same input hashes and the same
-settings hash, and its outputs still hash the same; the pipeline then skips it. Stages that take
-long write partial state of their own (ledger, checkpoints) so that an interrupted stage resumes.
+Each stage command writes ``config.json`` (resolved settings) and ``manifest.json`` (input hashes,
+counts, cost, time, versions, output hashes) next to its artifacts. Inside ``slmforge run`` the same
+record, with the stage's fingerprint added, is the stage's ``stage.json``; the pipeline's one skip
+decision (:func:`slmforge.pipeline.state.decide`) reads it. Stages that take long write partial
+state of their own (ledger, checkpoints) so that an interrupted stage resumes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+
+from slmforge.data.io import atomic_write_text
 
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
@@ -89,8 +92,11 @@ class Manifest:
         metrics: floats worth reporting (losses, accuracies).
         cost_usd: model spend of the stage in USD (from the ledger).
         started / finished: UNIX time in seconds.
-        status: ``done`` or ``failed``.
+        status: ``running``, ``done``, ``failed`` or ``cancelled``.
         notes: plain-language remarks (fallbacks used, skipped parts).
+        versions: Python and library versions (:func:`versions`).
+        fingerprint: set by ``slmforge run`` only: hash of the stage's settings and of its upstream stages'
+            fingerprints and outputs (:func:`slmforge.pipeline.state.fingerprint`); empty for a stage command.
     """
 
     stage: str
@@ -105,11 +111,27 @@ class Manifest:
     status: str = "running"
     notes: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=versions)
+    fingerprint: str = ""
 
     @property
     def duration_s(self) -> float:
         """Wall time of the stage in seconds (0 while running)."""
         return (self.finished - self.started) if self.finished else 0.0
+
+    def to_json(self) -> str:
+        """The record as indented JSON (UTF-8 text), with ``duration_s`` (seconds, 3 decimals) added."""
+        return json.dumps(asdict(self) | {"duration_s": round(self.duration_s, 3)}, indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        """Parse :meth:`to_json`'s output (``duration_s`` is derived, so dropped).
+
+        Raises:
+            json.JSONDecodeError / TypeError: the text is not a manifest.
+        """
+        data = json.loads(text)
+        data.pop("duration_s", None)
+        return cls(**data)
 
 
 def write_stage(
@@ -137,32 +159,11 @@ def write_stage(
         manifest.outputs[rel] = file_hash(stage_dir / rel)
     manifest.finished = time.time()
     manifest.status = status
-    (stage_dir / CONFIG).write_text(json.dumps(settings, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    path = stage_dir / MANIFEST
-    data = asdict(manifest) | {"duration_s": round(manifest.duration_s, 3)}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    atomic_write_text(stage_dir / CONFIG, json.dumps(settings, indent=2, ensure_ascii=False, default=str))
+    return atomic_write_text(stage_dir / MANIFEST, manifest.to_json())
 
 
 def read_manifest(stage_dir: str | Path) -> Manifest | None:
     """The stage's manifest, or None when there is none (never run, or interrupted before the end)."""
     path = Path(stage_dir) / MANIFEST
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data.pop("duration_s", None)
-    return Manifest(**data)
-
-
-def is_up_to_date(stage_dir: str | Path, inputs: dict[str, str], settings: Any) -> bool:
-    """True when the stage finished with these input hashes and settings, and its outputs are intact."""
-    m = read_manifest(stage_dir)
-    if m is None or m.status != "done" or m.inputs != inputs or m.settings_hash != settings_hash(settings):
-        return False
-    for rel, digest in m.outputs.items():
-        p = Path(stage_dir) / rel
-        if not p.exists() or file_hash(p) != digest:
-            return False
-    return True
+    return Manifest.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None

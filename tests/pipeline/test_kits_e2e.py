@@ -28,7 +28,7 @@ def test_kit_runs_offline_end_to_end(kit, tmp_path):
     path = tmp_path / "project.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     summary = run_project(path)
-    assert {s.stage: s.action for s in summary.stages} | {"grpo": "off"} == {
+    assert {s.stage: s.state for s in summary.stages} | {"grpo": "off"} == {
         "model": "ran", "synth": "ran", "clean": "ran", "split": "ran", "prefs": "ran", "sft": "ran",
         "merge": "ran", "dpo": "ran", "rm": "ran", "grpo": "off", "eval": "ran"}
     run = Path(summary.run_dir)

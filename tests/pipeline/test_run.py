@@ -25,7 +25,7 @@ from tests.pipeline.conftest import write_project
 
 
 def actions(summary) -> dict[str, str]:
-    return {s.stage: s.action for s in summary.stages}
+    return {s.stage: s.state for s in summary.stages}
 
 
 def test_select_stages():
@@ -71,7 +71,7 @@ def test_data_stages_skip_and_downstream_rerun(project):
     assert a["clean"] == a["split"] == a["prefs"] == "ran"
 
     rows = {r.stage: r for r in run_status(run)}
-    assert rows["prefs"].status == "done" and rows["sft"].status == "pending"
+    assert rows["prefs"].state == "done" and rows["sft"].state == "pending"
     assert rows["prefs"].counts["pairs"] == len(pairs) + len(test_pairs)
 
 
@@ -107,7 +107,7 @@ def _kill_and_resume(project: Path, judge_url: str, artifacts_dir: Path) -> None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert json.loads((run / "sft" / "stage.json").read_text())["status"] == "running"
-    assert run_status(run)[STAGES.index("sft")].status == "interrupted"
+    assert run_status(run)[STAGES.index("sft")].state == "interrupted"
 
     summary = run_project(project)
     a = actions(summary)
@@ -119,7 +119,7 @@ def _kill_and_resume(project: Path, judge_url: str, artifacts_dir: Path) -> None
     assert summary.cost_usd == 0.0
     saved = json.loads((run / "summary.json").read_text())
     assert saved["report"] == summary.report
-    assert all(r.status == "done" for r in run_status(run) if r.stage != "grpo")
+    assert all(r.state == "done" for r in run_status(run) if r.stage != "grpo")
     html = Path(summary.report).read_text(encoding="utf-8")
     for name in ("base", "sft", "dpo", "prompting", "golden"):
         assert name in html

@@ -59,10 +59,14 @@ def test_failed_job_shows_the_provider_error(server, sft_file, tmp_path):
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["status"] == "failed"  # not "done": the pipeline must not treat it as finished
     assert any("invalid_training_file" in n for n in manifest["notes"])
-    from slmforge.runs import is_up_to_date, read_manifest
+    from slmforge.pipeline.state import decide, write_record
+    from slmforge.runs import read_manifest
 
-    assert read_manifest(tmp_path / "run").status == "failed"
-    assert not is_up_to_date(tmp_path / "run", manifest["inputs"], cfg_json)
+    rec = read_manifest(tmp_path / "run")
+    assert rec.status == "failed"
+    rec.fingerprint = "fp"
+    write_record(tmp_path / "run", rec)  # as the pipeline records the stage: a failed job is never skipped
+    assert decide(tmp_path / "run", "fp") == "resume"
 
 
 def test_cancel_then_follow_resumes_to_cancelled(server, sft_file, tmp_path):

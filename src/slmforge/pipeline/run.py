@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from slmforge.errors import ConfigError
@@ -20,12 +20,12 @@ from slmforge.llm.config import ModelConfig
 from slmforge.pipeline import stages as S
 from slmforge.pipeline import training as T
 from slmforge.pipeline.project import STAGES, ProjectConfig, load_project
-from slmforge.pipeline.state import StageRecord, decide, fingerprint, read_record, write_record
-from slmforge.runs import file_hash
+from slmforge.pipeline.state import StageRow, decide, fingerprint, read_record, write_record
+from slmforge.runs import Manifest
 
 log = logging.getLogger(__name__)
 
-STAGE_FUNCS: dict[str, Callable[[S.Context, Path, bool], S.StageResult]] = {
+STAGE_FUNCS: dict[str, Callable[[S.Context, Path, bool], Manifest]] = {
     "model": S.stage_model, "synth": S.stage_synth, "clean": S.stage_clean, "split": S.stage_split,
     "prefs": S.stage_prefs, "sft": T.stage_sft, "merge": T.stage_merge, "dpo": T.stage_dpo, "rm": T.stage_rm,
     "grpo": T.stage_grpo, "eval": T.stage_eval,
@@ -33,25 +33,13 @@ STAGE_FUNCS: dict[str, Callable[[S.Context, Path, bool], S.StageResult]] = {
 
 
 @dataclass
-class StageOutcome:
-    """How one stage went in this invocation: ``ran``, ``resumed``, ``skipped`` (up to date), ``off`` or ``not selected``."""
-
-    stage: str
-    action: str
-    duration_s: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    cost_usd: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
 class RunSummary:
-    """The result of :func:`run_project`: per-stage outcomes, plain-language notes, where the report is."""
+    """The result of :func:`run_project`: what each stage did in this invocation (:class:`StageRow`, state
+    ``ran`` / ``resumed`` / ``skipped`` / ``off`` / ``not selected``), plain-language notes, where the report is."""
 
     name: str
     run_dir: str
-    stages: list[StageOutcome]
+    stages: list[StageRow]
     notes: list[str]
     report: str | None
     serve_command: str | None
@@ -59,7 +47,7 @@ class RunSummary:
     @property
     def cost_usd(self) -> float:
         """Model spend of the stages that ran in this invocation (USD)."""
-        return round(sum(s.cost_usd for s in self.stages), 6)
+        return round(sum(s.cost_usd for s in self.stages if s.state in ("ran", "resumed")), 6)
 
 
 def unreachable(cfg: ModelConfig, timeout_s: float = 5.0) -> str | None:
@@ -101,21 +89,27 @@ def _roles(cfg: ProjectConfig, notes: list[str]) -> tuple[dict[str, ModelConfig]
     return roles, unusable
 
 
-def check_project(path: str | Path) -> list[str]:
-    """Validate a project as ``run`` would before its first stage, and describe the run (``run --check``).
+def _load(path: str | Path, budget_usd: float | None) -> ProjectConfig:
+    cfg, _ = load_project(path)
+    return cfg if budget_usd is None else cfg.model_copy(update={"budget_usd": budget_usd})
+
+
+def check_project(path: str | Path, *, budget_usd: float | None = None) -> list[str]:
+    """Validate a project as ``run`` would before its first stage, and describe the run (``run --check``);
+    ``budget_usd`` overrides the project's budget (USD) as ``run --budget`` does.
 
     Raises:
         ConfigError / KitError: every problem found (see :func:`slmforge.pipeline.validate.validate_project`).
     """
     from slmforge.pipeline.validate import describe, validate_project
 
-    cfg, _ = load_project(path)
+    cfg = _load(path, budget_usd)
     lk = load_kit(cfg.kit)
     notes: list[str] = []
     roles, unusable = _roles(cfg, notes)
     enabled = enabled_stages(cfg)
     validate_project(cfg, path, enabled, unusable)
-    budget = f"budget ${cfg.budget_usd:.2f}" if cfg.budget_usd else "no budget set"
+    budget = f"budget ${cfg.budget_usd:.2f}" if cfg.budget_usd is not None else "no budget set"
     return [f"kit {lk.kit.name}: {len(lk.subjects)} subjects, {len(lk.kit.tasks)} tasks, {len(lk.golden)} golden",
             *describe(cfg, roles, enabled), f"paid roles: {', '.join(r for r, m in roles.items() if m.backend == 'openai') or 'none'}; {budget}",
             *notes]
@@ -147,20 +141,23 @@ def enabled_stages(cfg: ProjectConfig) -> set[str]:
 
 
 def run_project(path: str | Path, *, until: str | None = None, only: str | None = None, from_: str | None = None,
-                on_stage: Callable[[str, str], None] | None = None) -> RunSummary:
+                budget_usd: float | None = None, on_stage: Callable[[str, str], None] | None = None) -> RunSummary:
     """Run (or resume) a project; returns the summary (also written to ``RUN/summary.json``).
 
     Args:
         path: project YAML (see :mod:`slmforge.pipeline.project`).
         until / only / from_: stage selection (names of :data:`STAGES`).
+        budget_usd: overrides the project's ``budget_usd``: the most the run may spend on model calls, in USD,
+            counted over its whole ledger (earlier invocations included), so a resumed run does not start afresh.
         on_stage: called as ``on_stage(stage, event)`` with event ``start`` / ``skip`` / ``done`` (progress display).
 
     Raises:
         ConfigError / KitError / DataError: a config, kit or data file that cannot work (names file and key).
         ConfigError: a selected stage whose upstream stage has not produced its outputs yet.
+        BudgetExceeded: the budget ran out; finished stages and answered calls are kept (rerun resumes).
         KeyboardInterrupt: after the running stage saved what it had (rerun resumes).
     """
-    cfg, root = load_project(path)
+    cfg = _load(path, budget_usd)
     lk = load_kit(cfg.kit)
     run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -172,63 +169,71 @@ def run_project(path: str | Path, *, until: str | None = None, only: str | None 
     validate_project(cfg, path, enabled, unusable)
     ctx = S.Context(cfg=cfg, lk=lk, run_dir=run_dir.resolve(), roles=roles, enabled=enabled)
     chosen = select(until, only, from_)
-    settings = {s: _settings(cfg, s, roles, lk.hash) for s in STAGES}
-    outcomes: list[StageOutcome] = []
-    records: dict[str, StageRecord] = {}
+    rows: list[StageRow] = []
+    records: dict[str, Manifest] = {}
     for stage in STAGES:
-        d = ctx.dir(stage)
         if stage not in enabled:
-            outcomes.append(StageOutcome(stage, "off"))
+            rows.append(StageRow(stage, "off"))
             continue
-        upstream = []
-        for u in S.UPSTREAM[stage]:
-            if u not in enabled:
-                continue
-            rec = records.get(u) or read_record(ctx.dir(u))
-            if rec is None or rec.status != "done":
-                if stage in chosen:
-                    raise ConfigError(f"stage {stage!r} needs the outputs of {u!r}, which has not finished",
-                                      field="--only/--from", fix=f"run `slmforge run {path} --until {u}` first")
-                break
-            upstream.append(rec)
-        else:
-            fp = fingerprint(settings[stage], upstream)
-            if stage not in chosen:
-                rec = read_record(d)
-                if rec is not None and rec.status == "done":
-                    records[stage] = rec
-                outcomes.append(StageOutcome(stage, "not selected"))
-                continue
-            action = decide(d, fp)
-            if action == "skip":
-                records[stage] = read_record(d)
-                outcomes.append(StageOutcome(stage, "skipped", counts=records[stage].counts))
-                if on_stage:
-                    on_stage(stage, "skip")
-                continue
-            if on_stage:
-                on_stage(stage, "start")
-            rec = StageRecord(stage=stage, fingerprint=fp)
-            write_record(d, rec)
-            result = STAGE_FUNCS[stage](ctx, d, action == "resume")
-            rec.outputs = {o: file_hash(d / o) for o in result.outputs}
-            rec.counts, rec.metrics, rec.cost_usd = result.counts, result.metrics, result.cost_usd
-            rec.notes, rec.status, rec.finished = result.notes, "done", time.time()
-            write_record(d, rec)
-            records[stage] = rec
-            outcomes.append(StageOutcome(stage, "resumed" if action == "resume" else "ran", rec.duration_s,
-                                         rec.counts, rec.metrics, rec.cost_usd, rec.notes))
-            if on_stage:
-                on_stage(stage, "done")
+        upstream = _upstream(ctx, stage, records, required=stage in chosen, path=path)
+        if upstream is None or stage not in chosen:
+            rec = read_record(ctx.dir(stage))
+            if rec is not None and rec.status == "done":
+                records[stage] = rec
+            rows.append(StageRow(stage, "not selected", rec))
             continue
-        outcomes.append(StageOutcome(stage, "not selected"))
+        row = _run_stage(ctx, stage, fingerprint(_settings(cfg, stage, roles, lk.hash), upstream), on_stage)
+        records[stage] = row.record
+        rows.append(row)
     for rec in records.values():
         notes += [n for n in rec.notes if n.startswith("no ") and n not in notes]
     report = run_dir / "eval" / "report.html"
-    summary = RunSummary(cfg.name, str(run_dir), outcomes, notes, str(report) if report.is_file() else None,
+    summary = RunSummary(cfg.name, str(run_dir), rows, notes, str(report) if report.is_file() else None,
                          serve_command(ctx) if "merge" in records else None)
     _write_summary(run_dir, summary)
     return summary
+
+
+def _upstream(ctx: S.Context, stage: str, records: dict[str, Manifest], *, required: bool,
+              path: str | Path) -> list[Manifest] | None:
+    """The finished records of the enabled stages ``stage`` reads, or None when one has not finished.
+
+    Raises:
+        ConfigError: ``required`` (the stage is selected) and an upstream stage has not finished.
+    """
+    upstream = []
+    for u in S.UPSTREAM[stage]:
+        if u not in ctx.enabled:
+            continue
+        rec = records.get(u) or read_record(ctx.dir(u))
+        if rec is None or rec.status != "done":
+            if required:
+                raise ConfigError(f"stage {stage!r} needs the outputs of {u!r}, which has not finished",
+                                  field="--only/--from", fix=f"run `slmforge run {path} --until {u}` first")
+            return None
+        upstream.append(rec)
+    return upstream
+
+
+def _run_stage(ctx: S.Context, stage: str, fp: str, on_stage: Callable[[str, str], None] | None) -> StageRow:
+    """Skip, resume or run one stage (:func:`decide`); its record is written as ``running`` first, so a
+    kill or an error leaves it resumable and every finished stage as it was."""
+    d = ctx.dir(stage)
+    action = decide(d, fp)
+    if action == "skip":
+        if on_stage:
+            on_stage(stage, "skip")
+        return StageRow(stage, "skipped", read_record(d))
+    if on_stage:
+        on_stage(stage, "start")
+    started = Manifest(stage=stage, fingerprint=fp)
+    write_record(d, started)
+    rec = STAGE_FUNCS[stage](ctx, d, action == "resume")
+    rec.fingerprint, rec.started, rec.finished, rec.status = fp, started.started, time.time(), "done"
+    write_record(d, rec)
+    if on_stage:
+        on_stage(stage, "done")
+    return StageRow(stage, "resumed" if action == "resume" else "ran", rec)
 
 
 def _settings(cfg: ProjectConfig, stage: str, roles: dict[str, ModelConfig], kit_hash: str) -> dict:

@@ -1,4 +1,4 @@
-"""The stages of ``slmforge run``, each a function ``(ctx, stage_dir, resume) -> StageResult``.
+"""The stages of ``slmforge run``, each a function ``(ctx, stage_dir, resume) -> Manifest`` (its record).
 
 They only wire the stage packages together (``synth``, ``train``, ``evaluate`` …): paths in, paths
 out. Which stages exist and in which order is :data:`slmforge.pipeline.project.STAGES`; what each
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ from slmforge.errors import ConfigError, DataError
 from slmforge.kit import LoadedKit, render_student_prompt
 from slmforge.llm.config import ModelConfig
 from slmforge.pipeline.project import ProjectConfig
-from slmforge.runs import read_manifest
+from slmforge.pipeline.state import stage_result as result
+from slmforge.runs import Manifest, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +30,6 @@ UPSTREAM: dict[str, list[str]] = {
     "grpo": ["merge", "split", "rm"], "eval": ["model", "split", "merge", "dpo", "rm", "grpo"],
 }
 """Stage → the stages whose outputs it reads (a change upstream re-runs it)."""
-
-
-@dataclass
-class StageResult:
-    """What a stage produced: output paths relative to its dir, counts, metrics, USD spent, remarks."""
-
-    outputs: list[str]
-    counts: dict[str, int] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    cost_usd: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -74,10 +64,20 @@ class Context:
                            **({"batch_size": 32} | kw))
 
     def client(self, roles: dict[str, ModelConfig]):
-        """An LLMClient over the run's ledger with ``roles`` (run id = project name, budget from the project)."""
-        from slmforge.llm.client import LLMClient
+        """An LLMClient over the run's ledger with ``roles`` (run id = project name).
 
-        return LLMClient(roles, ledger=self.ledger, run_id=self.cfg.name, budget_usd=self.cfg.budget_usd)
+        Its budget is what is left of the project's ``budget_usd`` (USD) after the spend the ledger already
+        holds for this run (earlier stages and earlier invocations), so the budget covers the whole run.
+        """
+        from slmforge.llm.client import LLMClient
+        from slmforge.llm.ledger import Ledger
+
+        ledger = Ledger(self.ledger)
+        budget = self.cfg.budget_usd
+        if budget is not None:
+            spent = sum(row["cost_usd"] or 0.0 for row in ledger.summary(by="run", run_id=self.cfg.name))
+            budget = max(0.0, budget - spent)
+        return LLMClient(roles, ledger=ledger, run_id=self.cfg.name, budget_usd=budget)
 
 
 def _spent(client) -> float:
@@ -87,7 +87,7 @@ def _spent(client) -> float:
 
 
 # ---- data stages ---------------------------------------------------------------------------------
-def stage_model(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_model(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Build the tiny student from the kit's own text, or resolve the configured base chain.
 
     A GGUF source (a ``.gguf`` file, a package that ships one, an Ollama model) is dequantized into the
@@ -110,7 +110,7 @@ def stage_model(ctx: Context, d: Path, resume: bool) -> StageResult:
         first = resolved[0] if resolved else None
         lic = (first.get("provenance") or {}).get("license") if first else None
         notes.insert(0, f"student: {ctx.cfg.student.base}" + (f" ({first['kind']}, license {lic})" if first else ""))
-        return StageResult(["student.json"], notes=notes)
+        return result(d, ["student.json"], notes=notes)
     from slmforge.train.tiny import build_tiny_model
 
     t = ctx.cfg.student.tiny
@@ -119,7 +119,7 @@ def stage_model(ctx: Context, d: Path, resume: bool) -> StageResult:
         corpus.append(Path(ctx.cfg.import_.sft))
     build_tiny_model(d / "model", corpus, vocab_size=t.vocab_size, hidden_size=t.hidden_size,
                      num_layers=t.num_layers, seed=t.seed)
-    return StageResult(["model"], notes=["student: tiny random-weight model built from the kit's text "
+    return result(d, ["model"], notes=["student: tiny random-weight model built from the kit's text "
                                          "(shows the machinery, not the quality of a pretrained base)"])
 
 
@@ -161,26 +161,25 @@ def golden_sft(ctx: Context) -> list[SFTExample]:
             for g in ctx.lk.golden]
 
 
-def stage_synth(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_synth(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Teacher synthesis; or the imported SFT file; or, with no teacher, the kit's golden examples."""
     if ctx.cfg.import_ and ctx.cfg.import_.sft:
         recs = import_sft(ctx, Path(ctx.cfg.import_.sft))
         write_jsonl(d / "sft.jsonl", recs)
-        return StageResult(["sft.jsonl"], counts={"records": len(recs)}, notes=[f"imported {ctx.cfg.import_.sft}"])
+        return result(d, ["sft.jsonl"], counts={"records": len(recs)}, notes=[f"imported {ctx.cfg.import_.sft}"])
     if "teacher" in ctx.roles:
         from slmforge.synth.generate import synthesize
 
         client = ctx.client({"teacher": ctx.roles["teacher"]})
         path = synthesize(ctx.lk, ctx.cfg.synth, client, d)
-        m = read_manifest(d)
-        return StageResult([path.name], counts=m.counts if m else {}, cost_usd=_spent(client))
+        return result(d, [path.name], inner=read_manifest(d), cost_usd=_spent(client))
     recs = golden_sft(ctx)
     write_jsonl(d / "sft.jsonl", recs)
-    return StageResult(["sft.jsonl"], counts={"records": len(recs)},
+    return result(d, ["sft.jsonl"], counts={"records": len(recs)},
                        notes=["no teacher endpoint: synthesis used the kit's golden examples only"])
 
 
-def stage_clean(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_clean(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Rule filters, near-dup removal and (with a teacher) targeted rewrites."""
     from slmforge.synth.clean import clean
 
@@ -188,7 +187,7 @@ def stage_clean(ctx: Context, d: Path, resume: bool) -> StageResult:
     if cfg is None:
         recs = read_records(ctx.dir("synth") / "sft.jsonl", SFTExample)
         write_jsonl(d / "sft.jsonl", recs)
-        return StageResult(["sft.jsonl"], counts={"input": len(recs), "output": len(recs)},
+        return result(d, ["sft.jsonl"], counts={"input": len(recs), "output": len(recs)},
                            notes=["clean: off (records kept as they are)"])
     if "teacher" in ctx.roles:
         roles["teacher"] = ctx.roles["teacher"]
@@ -197,11 +196,10 @@ def stage_clean(ctx: Context, d: Path, resume: bool) -> StageResult:
         notes.append("no teacher endpoint: records failing a rule are removed, not rewritten")
     client = ctx.client(roles)
     path = clean(ctx.lk, cfg, client, ctx.dir("synth") / "sft.jsonl", d)
-    m = read_manifest(d)
-    return StageResult([path.name], counts=m.counts if m else {}, cost_usd=_spent(client), notes=notes)
+    return result(d, [path.name], inner=read_manifest(d), cost_usd=_spent(client), notes=notes)
 
 
-def stage_split(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_split(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Split the cleaned records by subject: no subject on both sides."""
     from slmforge.data.split import split_file
 
@@ -209,7 +207,7 @@ def stage_split(ctx: Context, d: Path, resume: bool) -> StageResult:
                      seed=ctx.cfg.split.seed, out_dir=d)
     Path(rep.train_path).replace(d / "train.jsonl")
     Path(rep.test_path).replace(d / "test.jsonl")
-    return StageResult(["train.jsonl", "test.jsonl"],
+    return result(d, ["train.jsonl", "test.jsonl"],
                        counts={"train_rows": rep.train_rows, "test_rows": rep.test_rows,
                                "train_subjects": rep.train_subjects, "test_subjects": rep.test_subjects},
                        notes=[f"held-out split: {w}" for w in rep.warnings])
@@ -234,7 +232,7 @@ def import_prefs(ctx: Context, path: Path) -> list[PreferencePair]:
     return out
 
 
-def stage_prefs(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_prefs(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Preference pairs (imported, teacher strategies, or offline rule-based ones), split like the SFT data."""
     notes, cost = [], 0.0
     if ctx.cfg.import_ and ctx.cfg.import_.prefs:
@@ -263,4 +261,4 @@ def stage_prefs(ctx: Context, d: Path, resume: bool) -> StageResult:
     counts = {"pairs": len(pairs), "train_pairs": len(train_pairs), "test_pairs": len(test_pairs)}
     for p in pairs:
         counts[f"strategy_{p.strategy}"] = counts.get(f"strategy_{p.strategy}", 0) + 1
-    return StageResult(["train.jsonl", "test.jsonl"], counts=counts, cost_usd=cost, notes=notes)
+    return result(d, ["train.jsonl", "test.jsonl"], counts=counts, cost_usd=cost, notes=notes)

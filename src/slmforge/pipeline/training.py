@@ -13,8 +13,9 @@ from pathlib import Path
 from slmforge.evaluate.config import CandidateSpec, EvalConfig
 from slmforge.llm.config import ModelConfig
 from slmforge.pipeline.project import TrainStage
-from slmforge.pipeline.stages import Context, StageResult, _spent
-from slmforge.runs import read_manifest
+from slmforge.pipeline.stages import Context, _spent
+from slmforge.pipeline.state import stage_result as result
+from slmforge.runs import Manifest, read_manifest
 
 
 def _train_config(ctx: Context, method: str, d: Path, base: list[str], train: Path, eval_: Path | None,
@@ -36,33 +37,27 @@ def _result(d: Path) -> str:
     return "adapter" if (d / "adapter").is_dir() else "model"
 
 
-def _from_manifest(d: Path, outputs: list[str], notes: list[str] | None = None) -> StageResult:
-    m = read_manifest(d)
-    return StageResult(outputs, counts=dict(m.counts) if m else {}, metrics=dict(m.metrics) if m else {},
-                       notes=(list(m.notes) if m else []) + (notes or []))
-
-
 def _nonempty(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > 0
 
 
 def _fit(ctx: Context, method: str, d: Path, resume: bool, base: list[str], split_dir: Path,
-         section: TrainStage, train) -> StageResult:
+         section: TrainStage, train) -> Manifest:
     """Train ``method`` on ``split_dir``'s train side (held-out side when non-empty); report its manifest."""
     test = split_dir / "test.jsonl"
     train(_train_config(ctx, method, d, base, split_dir / "train.jsonl", test if _nonempty(test) else None, section),
           resume=resume)
-    return _from_manifest(d, [_result(d)])
+    return result(d, [_result(d)], inner=read_manifest(d))
 
 
-def stage_sft(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_sft(ctx: Context, d: Path, resume: bool) -> Manifest:
     """SFT with LoRA on the split's train side, eval loss on its test side."""
     from slmforge.train.sft import train_sft
 
     return _fit(ctx, "sft", d, resume, ctx.student(), ctx.dir("split"), ctx.cfg.train.sft, train_sft)
 
 
-def stage_merge(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_merge(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Merge the SFT adapter into a standalone model (the start of DPO / GRPO, and a servable model)."""
     from slmforge.train.merge import merge_adapter
 
@@ -73,10 +68,10 @@ def stage_merge(ctx: Context, d: Path, resume: bool) -> StageResult:
         shutil.copytree(sft / "model", d / "model", dirs_exist_ok=True)
     else:
         merge_adapter(sft / "adapter", d / "model")
-    return StageResult(["model"])
+    return result(d, ["model"])
 
 
-def stage_dpo(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_dpo(ctx: Context, d: Path, resume: bool) -> Manifest:
     """DPO with LoRA on top of the merged SFT model (reference = adapter disabled)."""
     from slmforge.train.dpo import train_dpo
 
@@ -84,14 +79,14 @@ def stage_dpo(ctx: Context, d: Path, resume: bool) -> StageResult:
                 train_dpo)
 
 
-def stage_rm(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_rm(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Reward model (sequence classifier, one label) on the preference pairs; held-out accuracy per strategy."""
     from slmforge.train.rm import train_rm
 
     return _fit(ctx, "rm", d, resume, ctx.student(), ctx.dir("prefs"), ctx.cfg.train.rm, train_rm)
 
 
-def stage_grpo(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_grpo(ctx: Context, d: Path, resume: bool) -> Manifest:
     """GRPO from the merged SFT model with the kit's checks (+ the reward model when trained) as rewards."""
     from slmforge.train.grpo import train_grpo
 
@@ -102,7 +97,7 @@ def stage_grpo(ctx: Context, d: Path, resume: bool) -> StageResult:
     cfg = _train_config(ctx, "grpo", d, [str(ctx.dir("merge") / "model")], ctx.dir("split") / "train.jsonl",
                         None, section, rewards)
     train_grpo(cfg, resume=resume)
-    return _from_manifest(d, [_result(d)])
+    return result(d, [_result(d)], inner=read_manifest(d))
 
 
 def _adapter_role(ctx: Context, stage: str):
@@ -148,13 +143,11 @@ def eval_setup(ctx: Context) -> tuple[EvalConfig, dict[str, ModelConfig], list[s
     return cfg, roles, notes
 
 
-def stage_eval(ctx: Context, d: Path, resume: bool) -> StageResult:
+def stage_eval(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Evaluate base / SFT / DPO / GRPO / prompting baseline / golden on the held-out subjects; write the report."""
     from slmforge.evaluate.run import evaluate
 
     cfg, roles, notes = eval_setup(ctx)
     client = ctx.client(roles)
     evaluate(ctx.lk, cfg, client, d)
-    res = _from_manifest(d, ["report.html", "report.md"], notes)
-    res.cost_usd = _spent(client)
-    return res
+    return result(d, ["report.html", "report.md"], inner=read_manifest(d), notes=notes, cost_usd=_spent(client))
