@@ -223,3 +223,12 @@ def test_user_text_is_printed_literally(tmp_path, minikit_path):
 def test_check_option_needs_a_kit(tmp_path):
     res = runner.invoke(app, ["check", str(_ja_pairs(tmp_path / "p.jsonl")), "--check", "constraints"])
     assert res.exit_code == 2 and "--kit" in res.output
+
+
+def test_prompt_contradicting_the_task_is_a_user_error(tmp_path, minikit_path):
+    path = tmp_path / "conflict.jsonl"
+    row = {"prompt": "Write it in under 20 characters.", "chosen": "Short.", "rejected": "x", "task": "product_note"}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["check", str(path), "--kit", str(minikit_path), "--check", "constraints"])
+    assert res.exit_code == 2, res.output
+    assert "conflict.jsonl:1: prompt:" in res.output and "product_note" in res.output and "fix:" in res.output

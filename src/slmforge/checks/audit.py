@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from slmforge.checks.facts import reference_fact_edits
 from slmforge.checks.registry import default_checks
 from slmforge.checks.run import run_checks
@@ -142,15 +144,21 @@ def iter_rows(path: str | Path) -> Iterator[tuple[int, Row]]:
 
 @dataclass
 class _KitContext:
-    """What every row's kit checks share: the kit, the check names and the kit's entity vocabulary."""
+    """What every row's kit checks share: the kit, the check names, the kit's entity vocabulary, the file."""
 
     lk: LoadedKit
     checks: list[str]
     vocab: Vocabulary
+    path: str | Path
 
 
 def _kit_row(ctx: _KitContext, audit: FileAudit, row: Row, out: dict[str, Any], sides: list[tuple[str, str]]) -> None:
-    """Run the kit's checks on one row's sides; fills ``out`` (reports, task, subject, reference) and the groups."""
+    """Run the kit's checks on one row's sides; fills ``out`` (reports, task, subject, reference) and the groups.
+
+    Raises:
+        DataError: the prompt states a length (or line, hashtag) range that leaves no valid text under the
+            task's constraints, e.g. 「20文字以内」 for a task with ``min_chars: 40`` (names file:line).
+    """
     lk = ctx.lk
     instruction = _user_text(row.prompt) if row.prompt else None
     task_id, subject_id = row.meta.get("task"), row.meta.get("subject_id")
@@ -162,8 +170,13 @@ def _kit_row(ctx: _KitContext, audit: FileAudit, row: Row, out: dict[str, Any], 
     subject = lk.subjects.get(subject_id) if subject_id else None
     out.update(task=task_id, subject_id=subject_id)
     texts = [t for _, t in sides]
-    reports = run_checks(texts, task=task, subject=subject, kit=lk.kit, instruction=instruction,
-                         checks=ctx.checks, vocab=ctx.vocab)
+    try:
+        reports = run_checks(texts, task=task, subject=subject, kit=lk.kit, instruction=instruction,
+                             checks=ctx.checks, vocab=ctx.vocab)
+    except ValidationError as e:  # merge_constraints: the prompt's range and the task's do not overlap
+        raise DataError(f"the prompt's rules contradict task {task_id}'s constraints: {e.errors()[0]['msg']}",
+                        file=ctx.path, line=out["line"], field="prompt",
+                        fix="make the prompt agree with the task's constraints in kit.yaml, or check without --kit") from e
     for (side, _), rep in zip(sides, reports, strict=True):
         out[side.split(":")[0]] = rep.to_dict()
         audit.groups[(task_id or "?", side)].append(rep)
@@ -195,7 +208,7 @@ def check_file(path: str | Path, lk: LoadedKit | None, *, checks: Sequence[str] 
     ctx = None
     if lk is not None:
         names = list(checks) if checks is not None else default_checks(subject=True, reference=False, corpus=False)
-        ctx = _KitContext(lk, names, kit_vocabulary(lk))
+        ctx = _KitContext(lk, names, kit_vocabulary(lk), path)
     audit = FileAudit()
     for line, row in iter_rows(path):
         strategy = row.meta.get("strategy") or row.meta.get("method")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -18,10 +19,14 @@ from rich.table import Table
 
 from slmforge.errors import UserError
 
+if TYPE_CHECKING:
+    from slmforge.checks.audit import FileAudit
+    from slmforge.checks.stated import StatedSummary
+
 console = Console(width=None if sys.stdout.isatty() else 140)  # pipes and logs get the whole table
 
 
-def _table(title: str, audit, keys: list[tuple[str, str]]) -> Table:
+def _table(title: str, audit: FileAudit, keys: list[tuple[str, str]]) -> Table:
     names = list(audit.groups[keys[0]][0].results) if keys and audit.groups[keys[0]] else []
     table = Table(title=title)
     table.add_column("task", no_wrap=True)
@@ -35,7 +40,7 @@ def _table(title: str, audit, keys: list[tuple[str, str]]) -> Table:
     return table
 
 
-def stated_table(summary, title: str = "rules stated in the prompts") -> Table:
+def stated_table(summary: StatedSummary, title: str = "rules stated in the prompts") -> Table:
     """The per-rule table of a :class:`~slmforge.checks.stated.StatedSummary`, at most 80 columns wide.
 
     Rows: rule families (:data:`slmforge.checks.stated.RULES`); columns: ``prompts`` (rows stating the
@@ -62,7 +67,7 @@ def stated_table(summary, title: str = "rules stated in the prompts") -> Table:
     return table
 
 
-def _print_stated(summary, *, quiet_if_none: bool) -> None:
+def _print_stated(summary: StatedSummary, *, quiet_if_none: bool) -> None:
     v = summary.verdicts
     n = sum(v.values())
     stating = n - v["no_rules"]
