@@ -84,7 +84,9 @@ def rule_rows(lk: LoadedKit, cfg: EvalConfig, items: list[HeldoutItem], gens: li
 
 
 def add_rm_scores(rows: list[dict[str, Any]], items: list[HeldoutItem], rm_dir: str) -> None:
-    """Put the reward model's score (an unbounded logit, higher = preferred) into each scored row as ``rm``."""
+    """Put the reward model's score (an unbounded logit, higher = preferred) into each scored row as ``rm``,
+    and the ``rm+checks`` score of :mod:`slmforge.evaluate.scorers` (from ``rm`` and the ``pass.*`` columns)."""
+    from slmforge.evaluate.scorers import add_rm_checks_column
     from slmforge.train.rm import score_texts
 
     scored = [r for r in rows if r["text"].strip()]
@@ -92,6 +94,7 @@ def add_rm_scores(rows: list[dict[str, Any]], items: list[HeldoutItem], rm_dir: 
     rm = score_texts(rm_dir, [prompts[r["item_id"]] for r in scored], [r["text"] for r in scored])
     for r, v in zip(scored, rm, strict=True):
         r["rm"] = round(float(v), 4)
+    add_rm_checks_column(rows)
 
 
 def add_judge_scores(lk: LoadedKit, rows: list[dict[str, Any]], scores: list[PointScore]) -> None:
