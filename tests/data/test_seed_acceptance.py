@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from slmforge.cli import app
 from slmforge.data.convert import convert_file
-from slmforge.data.fields import embedded_objects
+from slmforge.jsontext import embedded_objects
 from slmforge.data.io import read_rows
 from slmforge.data.validate import validate_file
 

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from slmforge.llm.ratelimit import RateLimiter, TokenBucket, estimate_prompt_tokens, estimate_tokens
+from slmforge.cjk import estimate_prompt_tokens, estimate_tokens
+from slmforge.llm.ratelimit import RateLimiter, TokenBucket
 
 
 def test_bucket_allows_a_minute_then_paces():

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 
 from slmforge import Client
 from slmforge.errors import ConfigError
-from slmforge.serve.client import AuthError, BadRequestError, ConnectionFailed, ResponseFormatError, estimate_tokens
+from slmforge.serve.client import AuthError, BadRequestError, ConnectionFailed, ResponseFormatError
+from slmforge.cjk import estimate_prompt_tokens as estimate_tokens
 from slmforge.testing.server import ScriptedServer
 from tests.serve.conftest import API_KEY, free_port
 

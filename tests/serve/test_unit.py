@@ -7,7 +7,7 @@ import json
 import pytest
 
 from slmforge.errors import ConfigError
-from slmforge.serve.chat import extract_json
+from slmforge.jsontext import json_span as extract_json
 from slmforge.serve.config import ServeConfig, parse_adapter_specs
 from slmforge.serve.engine import cut_at_stop
 from slmforge.serve.vllm import format_command, vllm_command

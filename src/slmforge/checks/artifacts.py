@@ -17,6 +17,7 @@ from __future__ import annotations
 import regex
 
 from slmforge.checks.types import CheckResult, Finding
+from slmforge.cjk import CJK_RE
 
 STRUCTURE = "structure"
 MARKUP = "markup"
@@ -34,7 +35,6 @@ LABEL_RE = regex.compile(
     rf"[【\[(（]\s*(?:{_LABELS})\s*[】\])）]|(?:^|(?<=\n))\s*(?:{_LABELS})\s*[:：]", regex.IGNORECASE
 )
 STRAY_RE = regex.compile(r'```|^\s*\{|\}\s*$|"text"\s*:|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>')
-CJK_RE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 LATIN_RE = regex.compile(r"\p{Latin}")
 LETTER_RE = regex.compile(r"\p{L}")
 CJK_LANGS = ("zh", "ja", "ko")

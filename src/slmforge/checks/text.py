@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import regex
 
+from slmforge.cjk import CJK_RE
+
 EMOJI_RE = regex.compile(
     r"(?:[0-9#*]\uFE0F?\u20E3|\p{Regional_Indicator}{2}|\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F"
     r"|(?![\u00A9\u00AE\u2122])\p{Extended_Pictographic}\uFE0E|[\u203C\u2049])"
@@ -26,7 +28,6 @@ emoji punctuation ‼ U+203C and ⁉ U+2049 even bare, skin tones and ZWJ sequen
 pictographs (▶ ✔ ©) stay symbols."""
 
 GRAPHEME_RE = regex.compile(r"\X")
-CJK_RE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 LATIN_WORD_CHARS = "A-Za-z0-9\u00C0-\u024F"
 
 

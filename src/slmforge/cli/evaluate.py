@@ -83,7 +83,7 @@ def _eval_run(kit: Path, run_dir: Path, out: Path | None, models: Path | None, l
     console.print("candidates: " + ", ".join(c.name for c in cfg.candidates), markup=False, highlight=False)
     client = LLMClient(roles, ledger=ledger or ctx.ledger, run_id=f"eval:{ctx.cfg.name}", budget_usd=budget)
     try:
-        report_dir = evaluate(ctx.lk, cfg, client, out)
+        report_dir = evaluate(ctx.lk, cfg, client, out, run_dir=run_dir)
     finally:
         client.close()
     console.print(Text.assemble(("report", "green"), f": {report_dir / 'report.html'}",

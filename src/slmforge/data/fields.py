@@ -8,14 +8,12 @@ recognisable only from the instruction text (a kit's matcher, passed in as ``mat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 from slmforge.data.formats import Row
+from slmforge.jsontext import embedded_objects
 
 UNKNOWN = "unknown"
-_decoder = json.JSONDecoder()
 
 TaskMatcher = Callable[[str], "str | None"]
 
@@ -23,22 +21,6 @@ TaskMatcher = Callable[[str], "str | None"]
 def prompt_text(row: Row) -> str:
     """The user-side text of the prompt (user message contents joined by newlines)."""
     return "\n".join(m["content"] for m in row.prompt if m.get("role") == "user" and isinstance(m.get("content"), str))
-
-
-def embedded_objects(text: str) -> list[dict[str, Any]]:
-    """Every JSON object embedded in ``text`` (outermost ones, left to right)."""
-    out: list[dict[str, Any]] = []
-    i = text.find("{")
-    while i != -1:
-        try:
-            obj, end = _decoder.raw_decode(text, i)
-        except (json.JSONDecodeError, RecursionError):
-            i = text.find("{", i + 1)
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-        i = text.find("{", end)
-    return out
 
 
 def subject_of(row: Row, *, subject_key: str = "product_name") -> str | None:

@@ -18,20 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from slmforge.cjk import estimate_tokens
 from slmforge.errors import DataError
 
 TIKTOKEN_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-
-
-def estimate_tokens(text: str) -> int:
-    """Rough token count of ``text``: one token per CJK / kana / hangul character plus one per 4 other characters.
-
-    Source: OpenAI's rule of thumb "1 token ≈ 4 characters of English text" (help article "What are
-    tokens and how to count them"); byte-level BPE vocabularies (cl100k/o200k, Qwen) spend about one
-    token per common CJK character. Expect ±30 %; use a real tokenizer for budgets.
-    """
-    cjk = sum(1 for ch in text if "\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff")
-    return cjk + (len(text) - cjk + 3) // 4
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 
+from slmforge.jsontext import strip_fence
 from slmforge.kit.schema import Criterion, Kit, Task
 
 _ENV = jinja2.Environment(
@@ -30,7 +31,6 @@ _ENV = jinja2.Environment(
 LANGUAGES = {"zh": "Chinese", "ja": "Japanese", "ko": "Korean", "en": "English"}
 SCORE_TOKENS = ("1", "2", "3", "4", "5")
 _SCORE_KEY = re.compile(r'"score"\s*:\s*$')
-_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
 @cache
@@ -117,7 +117,7 @@ def _json_object(text: str | None, field: str | None = None) -> tuple[dict[str, 
     """
     if not text:
         return None, "empty reply"
-    s = _FENCE.sub("", text.strip())
+    s = strip_fence(text)
     try:
         obj = json.loads(s, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as e:

@@ -30,16 +30,16 @@ on the AdGenius data.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import cache
 from typing import Any
 
-from slmforge.checks.similarity import distinct_n  # noqa: F401 - re-exported: the report uses the checks' one
+import regex
 
-# Han (incl. extension A and compatibility), kana, hangul syllables and jamo.
-_CJK = r"\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
+from slmforge.checks.similarity import distinct_n  # noqa: F401 - re-exported: the report uses the checks' one
+from slmforge.cjk import CJK_CLASS
+
+_TOKEN = regex.compile(rf"[{CJK_CLASS}]|[^\W{CJK_CLASS}]+")
 
 
 def tokenize(text: str) -> list[str]:

@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from slmforge.jsontext import find_object
 from slmforge.kit.load import LoadedKit
 from slmforge.kit.render import render_student_prompt, subject_json
 
@@ -83,22 +84,11 @@ def _covers(pieces: list[str], text: str) -> int:
     return sum(len(p) for p in pieces)
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        return None
-    try:
-        obj = json.loads(text[start : end + 1])
-    except (json.JSONDecodeError, RecursionError):
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
 def _subject_for(lk: LoadedKit, m: _Matcher, text: str) -> str | None:
     for js, sid in m.by_json:
         if js in text:
             return sid
-    obj = _json_object(text)
+    obj = find_object(text)
     if obj is None:
         return None
     name = obj.get(lk.kit.catalog.id_field)

@@ -35,7 +35,8 @@ from slmforge.llm.ledger import Ledger
 from slmforge.llm.localbatch import LocalBatcher, LocalModels
 from slmforge.llm.openai_backend import CallFailed, OpenAIBackend, Reply
 from slmforge.llm.prices import cost_usd, price_for
-from slmforge.llm.ratelimit import RateLimiter, estimate_prompt_tokens
+from slmforge.cjk import estimate_prompt_tokens
+from slmforge.llm.ratelimit import RateLimiter
 from slmforge.llm.structured import parse_reply, repair_turns, with_schema
 from slmforge.llm.results import ChatResult, DryRunSummary, request_hash
 

@@ -13,21 +13,6 @@ import threading
 import time
 
 
-def estimate_tokens(text: str) -> int:
-    """Rough token count of ``text`` before calling a model (no tokenizer download needed).
-
-    CJK characters count one token each, other characters a quarter token each (OpenAI's rule of
-    thumb "1 token ~ 4 characters of English"); errs on the high side for Chinese.
-    """
-    cjk = sum(1 for ch in text if "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uff00" <= ch <= "\uffef")
-    return cjk + (len(text) - cjk + 3) // 4
-
-
-def estimate_prompt_tokens(messages: list[dict]) -> int:
-    """Estimated prompt tokens of a chat request: content estimate + 4 tokens of framing per message."""
-    return sum(estimate_tokens(str(m.get("content") or "")) + 4 for m in messages)
-
-
 class TokenBucket:
     """A per-minute allowance (requests or tokens) refilled continuously.
 

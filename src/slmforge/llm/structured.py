@@ -8,11 +8,10 @@ error appended as a new turn — the "re-ask" pattern of the instructor library
 from __future__ import annotations
 
 import json
-import re
 
 from pydantic import BaseModel, ValidationError
 
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+from slmforge.jsontext import json_span
 
 
 def schema_instruction(schema: type[BaseModel]) -> str:
@@ -28,15 +27,6 @@ def with_schema(messages: list[dict], schema: type[BaseModel]) -> list[dict]:
     return [*messages[:-1], last]
 
 
-def extract_json(text: str) -> str:
-    """The JSON part of a reply: inside a ```json fence if there is one, else from the first ``{`` to the last ``}``."""
-    fenced = _FENCE.search(text)
-    if fenced:
-        text = fenced.group(1)
-    start, end = text.find("{"), text.rfind("}")
-    return text[start: end + 1] if start != -1 and end > start else text.strip()
-
-
 def parse_reply(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, str | None]:
     """Validate a reply against ``schema``.
 
@@ -44,7 +34,7 @@ def parse_reply(text: str, schema: type[BaseModel]) -> tuple[BaseModel | None, s
         ``(object, None)`` when valid, else ``(None, reason)`` with a short reason (≤ 500 characters).
     """
     try:
-        return schema.model_validate_json(extract_json(text)), None
+        return schema.model_validate_json(json_span(text) or text.strip()), None
     except ValidationError as e:
         return None, f"reply does not match {schema.__name__}: {str(e)[:500]}"
 

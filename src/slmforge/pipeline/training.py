@@ -149,5 +149,5 @@ def stage_eval(ctx: Context, d: Path, resume: bool) -> Manifest:
 
     cfg, roles, notes = eval_setup(ctx)
     client = ctx.client(roles)
-    evaluate(ctx.lk, cfg, client, d)
+    evaluate(ctx.lk, cfg, client, d, run_dir=ctx.run_dir)
     return result(d, ["report.html", "report.md"], inner=read_manifest(d), notes=notes, cost_usd=_spent(client))

@@ -15,7 +15,6 @@ disconnect. Either stops the model at the next token.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,6 +24,7 @@ from dataclasses import replace
 
 import anyio
 
+from slmforge.jsontext import json_span
 from slmforge.serve.engine import Choice, Engine, Generation, SamplingParams
 from slmforge.serve.middleware import Slot, error_body, sse
 from slmforge.serve.schemas import ChatCompletionRequest
@@ -34,25 +34,6 @@ log = logging.getLogger(__name__)
 
 class JSONModeFailed(Exception):
     """No valid JSON object after every attempt (the server answers 422 ``json_invalid``)."""
-
-
-def extract_json(text: str) -> str | None:
-    """The JSON object in ``text`` as a string, or ``None`` when there is none.
-
-    Tries the whole text, then the span from the first ``{`` to the last ``}`` (which also drops
-    Markdown code fences and chatter around the object).
-    """
-    candidates = [text.strip()]
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start:end + 1])
-    for c in candidates:
-        try:
-            if isinstance(json.loads(c), dict):
-                return c
-        except json.JSONDecodeError:
-            continue
-    return None
 
 
 def sampling_params(req: ChatCompletionRequest, default_max_tokens: int) -> SamplingParams:
@@ -94,7 +75,7 @@ def complete(engine: Engine, req: ChatCompletionRequest, params: SamplingParams,
     while True:
         attempts += 1
         for c in pending:
-            obj = extract_json(c.text)
+            obj = json_span(c.text)
             if obj is not None:
                 good.append(Choice(obj, c.finish_reason, c.completion_tokens))
         missing = params.n - len(good)

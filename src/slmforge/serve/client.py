@@ -21,7 +21,6 @@ Retries are the SDK's own (``max_retries``: exponential backoff, honours ``Retry
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import openai
 from pydantic import BaseModel, ValidationError
 
+from slmforge.cjk import estimate_prompt_tokens
 from slmforge.errors import ConfigError, SlmforgeError
 
 TokenCounter = Callable[[list[dict]], int]
@@ -94,19 +94,6 @@ def _mapped(e: openai.OpenAIError) -> ClientError:
     kind = (AuthError if status in (401, 403) else RateLimitError if status == 429
             else ServerError if status >= 500 else BadRequestError)
     return kind(f"HTTP {status}: {msg}", status=status, code=code)
-
-
-def estimate_tokens(messages: list[dict]) -> int:
-    """Estimate prompt tokens without a tokenizer: per message 4 tokens of chat-template overhead, one
-    token per CJK character and one per 4 other characters (OpenAI's rule of thumb for English,
-    help.openai.com "What are tokens and how to count them"). BPE tokenizers of Qwen2 / GPT-4 spend
-    fewer than one token per Chinese character, so this over-estimates CJK text — safe for a budget."""
-    total = 0
-    for m in messages:
-        text = str(m.get("content", ""))
-        cjk = sum(1 for ch in text if "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uff00" <= ch <= "\uffef")
-        total += 4 + cjk + math.ceil((len(text) - cjk) / 4)
-    return total
 
 
 class Draft(BaseModel):
@@ -175,7 +162,7 @@ class Client:
             user/assistant turns are dropped first. ``None``: keep everything.
         tokenizer: how tokens are counted: ``"server"`` (the server's ``/tokenize``, available on
             ``slmforge serve`` and vLLM), a tokenizer folder / hub id (``AutoTokenizer`` + chat template),
-            a callable ``messages -> int``, or ``None`` for :func:`estimate_tokens`.
+            a callable ``messages -> int``, or ``None`` for :func:`slmforge.cjk.estimate_prompt_tokens`.
         timeout: seconds per request.
         max_retries: SDK retries on 429 / 5xx / connection errors (backoff, honours ``Retry-After``).
         **defaults: default sampling options (``temperature``, ``max_tokens``, ``top_p``, ``seed`` …).
@@ -202,7 +189,7 @@ class Client:
 
     def _counter(self, tokenizer: str | TokenCounter | None) -> TokenCounter:
         if tokenizer is None:
-            return estimate_tokens
+            return estimate_prompt_tokens
         if callable(tokenizer):
             return tokenizer
         if tokenizer == "server":

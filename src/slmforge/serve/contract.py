@@ -3,7 +3,6 @@ finding per clause (risk level and reason as JSON), and read its reply robustly.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -11,7 +10,7 @@ from typing import Literal
 import regex
 
 from slmforge.checks.legal import kanji_number
-from slmforge.serve.chat import extract_json
+from slmforge.jsontext import find_object
 
 
 _NUM = r"[0-9０-９]+|[〇一二三四五六七八九十百千]+"
@@ -139,10 +138,9 @@ def parse_finding(reply: str) -> tuple[str, str]:
         ValueError: no JSON object, an unknown risk word, or an empty reason (the message says which, in Japanese,
             for the page).
     """
-    found = extract_json(reply)
-    if found is None:
+    obj = find_object(reply)
+    if obj is None:
         raise ValueError("モデルの出力に JSON オブジェクトがありません")
-    obj = json.loads(found)
     raw_risk = next((obj[k] for k in ("risk", "リスク", "level") if k in obj), None)
     risk = RISKS.get(str(raw_risk).strip().lower()) if raw_risk is not None else None
     if risk is None:
