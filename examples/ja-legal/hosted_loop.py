@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     lk = load_kit(KIT)
     write_jsonl(out / "sft.jsonl", kit_records(lk))
-    split = split_file(out / "sft.jsonl", by="subject", ratio=0.8, seed=0, out_dir=out)
+    split = split_file(out / "sft.jsonl", by="subject", eval_fraction=0.2, seed=0, out_dir=out)
     print(f"split: {split.train_rows} train / {split.test_rows} held-out rows; "
           f"held-out per task {dict(split.test_tasks)}")
     cfg1 = HostedConfig(provider=args.provider, model=args.model, train=split.train_path, validation=split.test_path,

@@ -69,7 +69,7 @@ def test_data_commands_print_paths_and_tasks_literally(odd_dir):
     assert "…" not in r.output and all(len(line) <= 80 for line in r.output.splitlines() if str(path) not in line)
     r = RUNNER.invoke(app, ["data", "validate", str(path)])
     assert r.exit_code == 0 and f"ok {path}: 4 rows" in r.output.replace("\n", "")
-    r = RUNNER.invoke(app, ["data", "split", str(path), "--by", "row", "--ratio", "0.5"])
+    r = RUNNER.invoke(app, ["data", "split", str(path), "--by", "row", "--eval-fraction", "0.5"])
     assert r.exit_code == 0, r.output
     assert "ad[new]" in r.output and "…" not in r.output
 

@@ -55,7 +55,7 @@ def test_preference_file_converts_and_each_output_validates(shared_data, tmp_pat
 
 def test_split_by_product_has_zero_overlap_and_prints_task_counts(shared_data, tmp_path):
     src = shared_data / "sft_dataset_final.jsonl"
-    result = runner.invoke(app, ["data", "split", str(src), "--by", "subject", "--ratio", "0.8", "--seed", "7",
+    result = runner.invoke(app, ["data", "split", str(src), "--by", "subject", "--eval-fraction", "0.2", "--seed", "7",
                                  "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
 

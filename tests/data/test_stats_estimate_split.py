@@ -121,30 +121,30 @@ def test_estimate_tokens_cjk_and_latin():
 def test_split_by_subject_from_prompt_json(tmp_path):
     src = tmp_path / "p.jsonl"
     write_jsonl(src, pref_rows(10, 3))
-    r = split_file(src, ratio=0.7, seed=3)
+    r = split_file(src, eval_fraction=0.3, seed=3)
     train = [o for _, o in read_rows(r.train_path)]
     test = [o for _, o in read_rows(r.test_path)]
     products = lambda rows: {json.loads(o["prompt"].split("\n\n")[1])["product_name"] for o in rows}  # noqa: E731
     assert products(train) & products(test) == set()
     assert (len(train), len(test), r.train_subjects, r.test_subjects) == (21, 9, 7, 3)
     assert r.train_tasks == {"task0": 7, "task1": 7, "task2": 7} and sum(r.test_tasks.values()) == 9
-    assert split_file(src, ratio=0.7, seed=3).train_path == r.train_path
+    assert split_file(src, eval_fraction=0.3, seed=3).train_path == r.train_path
     assert [o for _, o in read_rows(r.train_path)] == train  # same seed, same split
-    other = split_file(src, ratio=0.7, seed=4, out_dir=tmp_path / "s4")
+    other = split_file(src, eval_fraction=0.3, seed=4, out_dir=tmp_path / "s4")
     assert products([o for _, o in read_rows(other.train_path)]) != products(train)
 
 
 def test_split_prefers_subject_id_and_reports_rows_without_subject(tmp_path):
     src = tmp_path / "s.jsonl"
     write_jsonl(src, [{"prompt": "a", "completion": "b", "subject_id": f"s{i % 2}"} for i in range(6)])
-    r = split_file(src, ratio=0.5)
+    r = split_file(src, eval_fraction=0.5)
     assert (r.train_subjects, r.test_subjects, r.train_rows, r.test_rows) == (1, 1, 3, 3)
     write_jsonl(src, [{"prompt": "a", "completion": "b"}, {"prompt": "c", "completion": "d"}])
     result = runner.invoke(app, ["data", "split", str(src)])
     assert result.exit_code == 2
     assert f"{src}:1: subject_id: no subject" in result.output and "--subject-key" in result.output
-    assert runner.invoke(app, ["data", "split", str(src), "--by", "row", "--ratio", "0.5"]).exit_code == 0
-    assert runner.invoke(app, ["data", "split", str(src), "--ratio", "1.5"]).exit_code == 2
+    assert runner.invoke(app, ["data", "split", str(src), "--by", "row", "--eval-fraction", "0.5"]).exit_code == 0
+    assert runner.invoke(app, ["data", "split", str(src), "--eval-fraction", "1.5"]).exit_code == 2
 
 
 def test_split_is_stratified_by_task_within_the_subject_split(tmp_path):
@@ -157,7 +157,7 @@ def test_split_is_stratified_by_task_within_the_subject_split(tmp_path):
     src = tmp_path / "rows.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     for seed in range(8):
-        rep = split_file(src, ratio=0.8, seed=seed, out_dir=tmp_path / f"s{seed}")
+        rep = split_file(src, eval_fraction=0.2, seed=seed, out_dir=tmp_path / f"s{seed}")
         assert rep.test_tasks["tagline"] == 1 and rep.train_tasks["tagline"] == 1, seed
         assert rep.test_tasks["ad"] >= 1 and rep.test_tasks["blurb"] >= 1
         test = [o for _, o in read_rows(rep.test_path)]

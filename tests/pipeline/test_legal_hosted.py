@@ -92,7 +92,7 @@ def test_hosted_loop_estimate_jobs_evaluate_extend_compare(api_key, tmp_path, ar
     records = kit_records(lk)
     assert len(records) == 32 and [m.role for m in records[0].messages] == ["system", "user", "assistant"]
     write_jsonl(tmp_path / "sft.jsonl", records)
-    split = split_file(tmp_path / "sft.jsonl", by="subject", ratio=0.8, seed=0, out_dir=tmp_path)
+    split = split_file(tmp_path / "sft.jsonl", by="subject", eval_fraction=0.2, seed=0, out_dir=tmp_path)
     assert split.test_tasks.keys() == {t.id for t in lk.kit.tasks} and split.train_rows == 24
 
     with ScriptedServer(provider(lk)) as srv:

@@ -38,7 +38,7 @@ def test_select_stages():
 
 
 def test_project_errors_name_the_key(tmp_path):
-    path = write_project(tmp_path, split={"ratio": 0.8, "sed": 1})
+    path = write_project(tmp_path, split={"eval_fraction": 0.2, "sed": 1})
     with pytest.raises(ConfigError) as e:
         load_project(path)
     assert "split.sed" in str(e.value) and "project.yaml" in str(e.value)

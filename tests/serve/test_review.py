@@ -135,7 +135,7 @@ def test_ask_renders_the_task_sends_the_history_and_checks_the_answer():
 
 
 def test_ask_errors_and_the_system_prompt_flag():
-    client, engine = _client(lambda m: "回答", copy_system_prompt=True)
+    client, engine = _client(lambda m: "回答", student_system=True)
     ok = client.post("/v1/legal/ask", json={"task": "contract_qa", "question": "質問です"})
     assert ok.status_code == 200 and engine.calls[0]["messages"][0]["role"] == "system"
     assert engine.calls[0]["model"] == "sft"  # the last adapter by default, as /v1/copy

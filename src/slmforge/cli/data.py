@@ -140,7 +140,7 @@ def estimate(
 def split(
     file: Path = typer.Argument(..., help="JSONL or Parquet file."),
     by: str = typer.Option("subject", "--by", help="subject (no subject on both sides) or row."),
-    ratio: float = typer.Option(0.8, "--ratio", help="Share of rows for the train side."),
+    eval_fraction: float = typer.Option(0.2, "--eval-fraction", help="Share of rows held out (the test side)."),
     seed: int = typer.Option(0, "--seed", help="Shuffling seed."),
     subject_key: str = typer.Option("product_name", "--subject-key",
                                     help="Key of the JSON object in the prompt naming the subject (no subject_id)."),
@@ -150,7 +150,7 @@ def split(
     """Write FILE.train / FILE.test with no subject on both sides; print counts per task on each side."""
     from slmforge.data.split import split_file
 
-    r = split_file(file, by=by, ratio=ratio, seed=seed, subject_key=subject_key, out_dir=out_dir, match=_matcher(kit))
+    r = split_file(file, by=by, eval_fraction=eval_fraction, seed=seed, subject_key=subject_key, out_dir=out_dir, match=_matcher(kit))
     table = _table(f"split by {r.by}: {r.train_subjects} train / {r.test_subjects} test groups, none on both sides",
                    ["task", "train", "test"])
     for task in sorted(set(r.train_tasks) | set(r.test_tasks)):

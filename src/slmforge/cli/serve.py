@@ -28,8 +28,9 @@ def serve(
     max_body_bytes: int = typer.Option(1_000_000, help="Largest request body in bytes (413 above)."),
     max_tokens: int = typer.Option(256, "--max-tokens", help="Completion tokens when a request sets none."),
     served_model_name: str | None = typer.Option(None, help="Model id of the base model (default: folder name)."),
-    system_prompt: bool = typer.Option(False, "--system-prompt/--no-system-prompt",
-                                       help="/v1/copy: send the kit's system prompt first (match training)."),
+    student_system: bool = typer.Option(False, "--student-system/--no-student-system",
+                                        help="/v1/copy: send the kit's system prompt first, as synth.student_system "
+                                        "did in training (`slmforge run` prints it in the serve command)."),
     guard_retries: int = typer.Option(2, help="/v1/copy guard=retry: regenerations per failing draft."),
     device: str | None = typer.Option(None, help="torch device (cpu, cuda, cuda:1); default: best available."),
     engine: str = typer.Option("transformers", help="transformers (serve here) or vllm (print the vllm command)."),
@@ -45,7 +46,7 @@ def serve(
     cfg = ServeConfig(model=model, adapters=parse_adapter_specs(adapter), kit=str(kit) if kit else None, host=host,
                       allowed_hosts=allowed_host, port=port, api_key=api_key, max_concurrency=max_concurrency,
                       max_body_bytes=max_body_bytes, default_max_tokens=max_tokens, served_model_name=served_model_name,
-                      copy_system_prompt=system_prompt, guard_max_retries=guard_retries, device=device, engine=engine)
+                      student_system=student_system, guard_max_retries=guard_retries, device=device, engine=engine)
     if engine == "vllm":
         from slmforge.serve.vllm import exec_vllm, format_command, vllm_command
 

@@ -1,9 +1,15 @@
-"""``slmforge data split FILE --by subject --ratio 0.8 --seed N``: a train/test split with no subject on both sides.
+"""``slmforge data split FILE --by subject --eval-fraction 0.2 --seed N``: a train/test split with no subject on
+both sides.
 
 Rows are grouped by subject (:func:`~slmforge.data.fields.subject_of`: the ``subject_id`` column, else a key
 of the JSON object in the prompt); the groups are shuffled with ``seed`` and given to the train side until
-it holds ``ratio`` of the rows, the rest to the test side. So a product never leaks from training into
-evaluation. JSONL rows are copied byte for byte; Parquet rows are rewritten as Parquet.
+it holds ``1 - eval_fraction`` of the rows, the rest to the test (held-out) side; then every task with two
+subjects or more gets a held-out subject (:func:`stratify`). So a product never leaks from training into
+evaluation. JSONL rows are copied byte for byte; Parquet rows are rewritten as Parquet. The same
+assignment (:func:`assign_groups`) splits the training data of ``slmforge train`` when no eval file is given.
+
+``eval_fraction`` is the one name of the held-out share everywhere (project ``split.eval_fraction``, train
+config ``data.eval_fraction``, ``--eval-fraction``).
 """
 
 from __future__ import annotations
@@ -82,7 +88,34 @@ def stratify(groups: dict[str, list[int]], tasks: dict[int, str], train_keys: li
     return train
 
 
-def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, seed: int = 0,
+def assign_groups(groups: dict[str, list[int]], tasks: dict[int, str], *, eval_fraction: float, seed: int,
+                  stratified: bool = True) -> list[str]:
+    """The groups (subjects) of the train side: shuffled with ``seed``, taken until they hold
+    ``1 - eval_fraction`` of the rows (at least one group stays held out), then :func:`stratify` (when
+    ``stratified``) so that every task with ≥ 2 subjects has a held-out one.
+
+    Args:
+        groups: group key → row ids (any hashable ids, e.g. line numbers).
+        tasks: row id → task.
+        eval_fraction: share of rows to hold out, in (0, 1).
+        seed: shuffling seed; the same seed gives the same split.
+
+    Returns:
+        the train-side keys, in the order they were taken.
+    """
+    order = sorted(groups)
+    random.Random(seed).shuffle(order)
+    target = (1 - eval_fraction) * sum(len(v) for v in groups.values())
+    train_keys: list[str] = []
+    n_train = 0
+    for key in order:
+        if n_train < target and len(train_keys) < len(order) - 1:
+            train_keys.append(key)
+            n_train += len(groups[key])
+    return stratify(groups, tasks, train_keys) if stratified else train_keys
+
+
+def split_file(path: str | Path, *, by: str = "subject", eval_fraction: float = 0.2, seed: int = 0,
                subject_key: str = "product_name", out_dir: str | Path | None = None, fmt: str | None = None,
                match: TaskMatcher | None = None) -> SplitReport:
     """Split ``path`` into ``<stem>.train<ext>`` and ``<stem>.test<ext>`` in ``out_dir`` (default: next to it).
@@ -90,7 +123,7 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
     Args:
         path: JSONL / Parquet file in any supported format.
         by: ``subject`` (group rows by subject) or ``row`` (plain random split).
-        ratio: share of rows for the train side, in (0, 1).
+        eval_fraction: share of rows for the test (held-out) side, in (0, 1).
         seed: shuffling seed; the same seed gives the same split.
         subject_key: key of the prompt's JSON object naming the subject when there is no ``subject_id``.
         out_dir: where to write the two files.
@@ -98,7 +131,7 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
         match: ``prompt text -> task`` for the per-task counts of rows without a ``task`` column.
 
     Raises:
-        DataError: bad ``by`` / ``ratio``; ``out_dir`` (or a folder above it) is a file, an output name is
+        DataError: bad ``by`` / ``eval_fraction``; ``out_dir`` (or a folder above it) is a file, an output name is
             a folder, or the files cannot be written; unreadable file, fewer than two groups, or a row
             without a subject. Paths are checked before the file is read, and on any error the earlier
             outputs are kept as they were.
@@ -106,8 +139,9 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
     path = Path(path)
     if by not in ("subject", "row"):
         raise DataError(f"cannot split by {by!r}", field="--by", fix="use --by subject or --by row")
-    if not 0 < ratio < 1:
-        raise DataError(f"ratio must be between 0 and 1 (got {ratio})", field="--ratio", fix="e.g. --ratio 0.8")
+    if not 0 < eval_fraction < 1:
+        raise DataError(f"the held-out share must be between 0 and 1 (got {eval_fraction})", field="--eval-fraction",
+                        fix="e.g. --eval-fraction 0.2")
     out_dir = check_output_path(Path(out_dir) if out_dir else path.parent, field="--out-dir", folder=True)
     suffix = path.suffix or ".jsonl"
     train_path, test_path = (check_output_path(out_dir / f"{path.stem}.{side}{suffix}", field="--out-dir",
@@ -130,20 +164,10 @@ def split_file(path: str | Path, *, by: str = "subject", ratio: float = 0.8, see
     if len(groups) < 2:
         raise DataError(f"only {len(groups)} {by} group(s); a split needs at least two", file=path,
                         fix="use --by row, or add rows for more subjects")
-    order = sorted(groups)
-    random.Random(seed).shuffle(order)
-    target = ratio * len(tasks)
-    train_keys: list[str] = []
-    n_train = 0
-    for key in order:
-        if n_train < target and len(train_keys) < len(order) - 1:
-            train_keys.append(key)
-            n_train += len(groups[key])
-    if by == "subject":
-        train_keys = stratify(groups, tasks, train_keys)
+    train_keys = assign_groups(groups, tasks, eval_fraction=eval_fraction, seed=seed, stratified=by == "subject")
     train_lines = {ln for k in train_keys for ln in groups[k]}
     rep = SplitReport(str(path), fmt_seen, by, str(train_path), str(test_path), train_subjects=len(train_keys),
-                      test_subjects=len(order) - len(train_keys))
+                      test_subjects=len(groups) - len(train_keys))
     for line, task in tasks.items():
         side = rep.train_tasks if line in train_lines else rep.test_tasks
         side[task] += 1

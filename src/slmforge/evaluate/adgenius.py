@@ -29,12 +29,12 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "adgenius"
 REPLAY_KIT = ROOT / "examples" / "adgenius-replay"
 
 
-def heldout_rows(data_dir: Path, *, ratio: float = 0.8, seed: int = 0) -> list[dict[str, Any]]:
+def heldout_rows(data_dir: Path, *, eval_fraction: float = 0.2, seed: int = 0) -> list[dict[str, Any]]:
     """The rm rows of the products on the test side of a by-product split (file order)."""
     from slmforge.data.split import split_file
 
     with tempfile.TemporaryDirectory() as tmp:
-        rep = split_file(data_dir / "rm_dataset_final.jsonl", by="subject", ratio=ratio, seed=seed, out_dir=tmp)
+        rep = split_file(data_dir / "rm_dataset_final.jsonl", by="subject", eval_fraction=eval_fraction, seed=seed, out_dir=tmp)
         return [obj for _, obj in read_jsonl(rep.test_path)]
 
 

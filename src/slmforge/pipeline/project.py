@@ -14,7 +14,7 @@ A project YAML looks like this (paths are relative to the project file; every se
       judge: {backend: openai, model: gpt-4o-mini}
     synth: {variants: 2, k_examples: 3}     # slmforge.synth.SynthConfig
     clean: {dedup_threshold: 0.8}           # slmforge.synth.CleanConfig
-    split: {ratio: 0.8, seed: 0}
+    split: {eval_fraction: 0.2, seed: 0}      # held-out share of the rows, whole subjects at a time
     prefs: {mix: {weak: 0.5, exaggerated: 0.3, fake: 0.2}}
     train:
       sft: {lora: {r: 16}, trl: {num_train_epochs: 3}}
@@ -33,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from slmforge.errors import ConfigError
 from slmforge.evaluate.config import JudgeConfig, Sampling
@@ -74,10 +74,21 @@ class ImportSection(StrictModel):
 
 
 class SplitSection(StrictModel):
-    """Held-out split by subject: no subject on both sides."""
+    """Held-out split by subject, stratified by task (:func:`slmforge.data.split.assign_groups`)."""
 
-    ratio: float = Field(default=0.8, gt=0, lt=1, description="Share of rows on the train side.")
+    eval_fraction: float = Field(default=0.2, gt=0, lt=1,
+                                 description="Share of rows held out for evaluation (whole subjects at a time).")
     seed: int = Field(default=0, description="Shuffle seed.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        """``split.ratio`` (the train share) was renamed: say so with the value to write instead."""
+        if isinstance(data, dict) and "ratio" in data:
+            ratio = data["ratio"]
+            hint = f"eval_fraction: {round(1 - ratio, 6)}" if isinstance(ratio, (int, float)) else "eval_fraction: 0.2"
+            raise ValueError(f"split.ratio (the train share) is now eval_fraction (the held-out share): write {hint}")
+        return data
 
 
 class TrainStage(StrictModel):
@@ -129,16 +140,45 @@ class ProjectConfig(StrictModel):
     budget_usd: float | None = Field(default=None, gt=0, description="Stop cleanly before model spend exceeds this (USD).")
 
 
+PIPELINE_SET: dict[tuple[str, ...], str] = {
+    ("synth", "teacher_role"): "teacher", ("clean", "teacher_role"): "teacher",
+    ("prefs", "weak_role"): "weak", ("prefs", "red_team_role"): "teacher",
+    ("eval", "judge", "role"): "judge", ("eval", "judge", "teacher_model"): "teacher",
+}
+"""Fields of the stage configs that ``slmforge run`` sets itself (key path → the role of ``models:`` it
+uses); a project may not set them — the roles are the keys of ``models:``."""
+
+
+def _refuse_pipeline_set(data: dict[str, Any], path: Path) -> None:
+    from slmforge.config import yaml_line
+
+    for keys, role in PIPELINE_SET.items():
+        node: Any = data
+        for k in keys:
+            node = node.get(k) if isinstance(node, dict) and k in node else None
+            if node is None:
+                break
+        else:
+            line = yaml_line(path.read_text(encoding="utf-8"), keys)
+            what = "model" if keys[-1] == "teacher_model" else "role"
+            raise ConfigError(f"{'.'.join(keys)} is set by the pipeline (the {what} of models.{role})",
+                              file=path, line=line, field=".".join(keys),
+                              fix=f"remove the key; configure models.{role} instead")
+
+
 def load_project(path: str | Path) -> tuple[ProjectConfig, Path]:
     """Read a project YAML; returns the config with paths made absolute, and the project file's folder.
 
     Raises:
-        ConfigError: unreadable file, invalid YAML, or a key that does not validate (names the key path).
+        ConfigError: unreadable file, invalid YAML, a key that does not validate (names the key path and
+            line), or a field the pipeline sets itself (:data:`PIPELINE_SET`).
     """
     from slmforge.config import read_yaml, validate
 
     path = Path(path)
-    cfg = validate(ProjectConfig, read_yaml(path, what="project"), file=path)
+    data = read_yaml(path, what="project")
+    _refuse_pipeline_set(data, path)
+    cfg = validate(ProjectConfig, data, file=path)
     if cfg.student.base is None and cfg.student.tiny is None:
         raise ConfigError("the student needs `base` (hub ids / folders) or `tiny`", file=path, field="student",
                           fix="add student.base: [Qwen/Qwen2.5-0.5B-Instruct] or student.tiny: {}")

@@ -7,6 +7,7 @@ Run it: ``slmforge run examples/elemental-equation/project.yaml`` (the offline d
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -258,11 +259,21 @@ def serve_command(ctx: S.Context) -> str:
         if stage in ctx.enabled and (ctx.dir(stage) / "adapter").is_dir():
             parts.append(f"--adapter {stage}={ctx.dir(stage) / 'adapter'}")
     parts.append(f"--kit {ctx.lk.root}")
+    if _trained_with_system(ctx.dir("split") / "train.jsonl"):
+        parts.append("--student-system")
     return " ".join(parts)
 
 
-def _write_summary(run_dir: Path, summary: RunSummary) -> None:
-    import json
+def _trained_with_system(train: Path) -> bool:
+    """Whether the SFT rows open with a system message (``synth.student_system``, or an imported file that has one),
+    so that serving sends the kit's system prompt as training did."""
+    if not train.is_file():
+        return False
+    with train.open(encoding="utf-8") as f:
+        first = f.readline()
+    return bool(first.strip()) and json.loads(first)["messages"][0]["role"] == "system"
 
+
+def _write_summary(run_dir: Path, summary: RunSummary) -> None:
     data = asdict(summary) | {"cost_usd": summary.cost_usd}
     (run_dir / "summary.json").write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")

@@ -203,7 +203,7 @@ def stage_split(ctx: Context, d: Path, resume: bool) -> Manifest:
     """Split the cleaned records by subject: no subject on both sides."""
     from slmforge.data.split import split_file
 
-    rep = split_file(ctx.dir("clean") / "sft.jsonl", by="subject", ratio=ctx.cfg.split.ratio,
+    rep = split_file(ctx.dir("clean") / "sft.jsonl", by="subject", eval_fraction=ctx.cfg.split.eval_fraction,
                      seed=ctx.cfg.split.seed, out_dir=d)
     Path(rep.train_path).replace(d / "train.jsonl")
     Path(rep.test_path).replace(d / "test.jsonl")

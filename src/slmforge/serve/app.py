@@ -267,13 +267,13 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
         params = SamplingParams(max_tokens=req.max_tokens or cfg.default_max_tokens, temperature=req.temperature,
                                 top_p=req.top_p, seed=req.seed)
         events = copy_events(kit, req, model=model, params=params, blocking=cfg.blocking_checks,
-                             max_retries=cfg.guard_max_retries, with_system=cfg.copy_system_prompt, cancel=cancel,
+                             max_retries=cfg.guard_max_retries, with_system=cfg.student_system, cancel=cancel,
                              stream_fn=lambda msgs, p: engine.stream(model, msgs, p, cancel))
 
         def start() -> dict:  # the first event, after checking the request against the kit and the context
             first = next(events)
             msgs = copy_messages(kit, kit.kit.task(first["task"]), first["subject"], req.value,
-                                 with_system=cfg.copy_system_prompt)
+                                 with_system=cfg.student_system)
             engine.check_budget(len(engine.encode_chat(msgs)), params)
             return first
 

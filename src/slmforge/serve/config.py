@@ -71,10 +71,11 @@ class ServeConfig(StrictModel):
         description="Checks that make a draft fail for guard=retry|block; the others only flag "
         "(default: the check registry's guard checks).",
     )
-    copy_system_prompt: bool = Field(
+    student_system: bool = Field(
         default=False,
-        description="Send the kit's system prompt (voice, lexicon) before the student instruction in /v1/copy; "
-        "match how the model was trained (synth's system-prompt flag).",
+        description="Send the kit's system prompt (voice, lexicon) before the student instruction in /v1/copy, as "
+        "synth.student_system put it into the training prompts (one name for both; `slmforge run` prints the "
+        "serve command with --student-system when the training data has a system message).",
     )
     engine: Literal["transformers", "vllm"] = Field(
         default="transformers", description="transformers: serve in-process; vllm: build the `vllm serve` command."

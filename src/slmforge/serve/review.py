@@ -94,7 +94,7 @@ def legal_router(cfg: ServeConfig, engine: Engine, lk: LoadedKit | None, limiter
     """The routes of the legal assistant (see the module docstring) for one served model and kit.
 
     Args:
-        cfg: serve settings (``copy_system_prompt`` puts the kit's system prompt before a question).
+        cfg: serve settings (``student_system`` puts the kit's system prompt before a question).
         engine: the loaded model.
         lk: the served kit, or ``None`` (then ``/v1/legal/ask`` answers 404 ``no_kit``).
         limiter: the server's limiter (every generating route takes a slot).
@@ -163,7 +163,7 @@ def legal_router(cfg: ServeConfig, engine: Engine, lk: LoadedKit | None, limiter
         instruction = render_student_prompt(lk.kit, task, shown, req.question)
         msgs = [{"role": t.role, "content": t.content} for t in req.history]
         msgs.append({"role": "user", "content": instruction})
-        if cfg.copy_system_prompt:
+        if cfg.student_system:
             msgs.insert(0, {"role": "system", "content": system_prompt(lk.kit)})
         params = params_of(req, req.max_tokens)
 

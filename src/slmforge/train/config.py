@@ -55,7 +55,7 @@ class DataSection(_Section):
     train: str = Field(..., description="JSONL: SFTExample / TRL messages (sft, grpo) or PreferencePair / "
                                         "prompt-chosen-rejected(-method) rows (dpo, rm).")
     eval: str | None = Field(None, description="Held-out JSONL; when absent, eval_fraction of the subjects is held out.")
-    eval_fraction: float = Field(0.2, ge=0, lt=1, description="Share of subjects (products) held out, grouped by subject.")
+    eval_fraction: float = Field(0.2, ge=0, lt=1, description="Share of rows held out (whole subjects at a time, stratified by task), as split.eval_fraction of a project.")
     max_rows: int | None = Field(None, ge=1, description="Use at most this many training rows (smoke tests).")
     max_eval_rows: int | None = Field(None, ge=1, description="Use at most this many held-out rows.")
     seed: int = Field(0, description="Seed of the split and of the row subsample.")

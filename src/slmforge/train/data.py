@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from slmforge.data.io import read_jsonl
+from slmforge.data.split import assign_groups
 from slmforge.data.records import instruction_of
 from slmforge.errors import DataError
 
@@ -97,16 +98,20 @@ def read_preference_rows(path: str | Path) -> list[dict]:
 
 
 def split_by_subject(rows: list[dict], *, eval_fraction: float, seed: int = 0) -> tuple[list[dict], list[dict]]:
-    """Split rows so that ``eval_fraction`` of the subjects (not rows) are held out.
+    """Hold out about ``eval_fraction`` of the rows, whole subjects at a time and stratified by task — the
+    split of ``slmforge data split`` and of the pipeline (:func:`slmforge.data.split.assign_groups`).
 
     Returns:
         ``(train_rows, eval_rows)``; eval is empty when ``eval_fraction`` is 0 or there is one subject.
     """
-    subjects = sorted({r["subject"] for r in rows})
-    random.Random(seed).shuffle(subjects)
-    n_eval = round(len(subjects) * eval_fraction) if len(subjects) > 1 else 0
-    held = set(subjects[:n_eval])
-    return [r for r in rows if r["subject"] not in held], [r for r in rows if r["subject"] in held]
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(r["subject"], []).append(i)
+    if eval_fraction <= 0 or len(groups) < 2:
+        return rows, []
+    train_keys = set(assign_groups(groups, {i: r.get("task") or "" for i, r in enumerate(rows)},
+                                   eval_fraction=eval_fraction, seed=seed))
+    return [r for r in rows if r["subject"] in train_keys], [r for r in rows if r["subject"] not in train_keys]
 
 
 def load_splits(section, reader) -> tuple[list[dict], list[dict]]:
