@@ -232,3 +232,17 @@ def test_prompt_contradicting_the_task_is_a_user_error(tmp_path, minikit_path):
     res = runner.invoke(app, ["check", str(path), "--kit", str(minikit_path), "--check", "constraints"])
     assert res.exit_code == 2, res.output
     assert "conflict.jsonl:1: prompt:" in res.output and "product_note" in res.output and "fix:" in res.output
+
+
+def test_kit_pass_rate_tables_cut_nothing_at_80_columns(tmp_path, minikit_path, monkeypatch):
+    """Twelve check columns do not fit 80 columns: the table stacks (narrow table + one wrapped line per
+    group) instead of cutting headers to "lexic…"."""
+    from slmforge.cli import checks as cli_checks
+
+    monkeypatch.setattr(cli_checks.console, "width", 80)
+    path = _pairs_file(tmp_path, minikit_path)
+    res = runner.invoke(app, ["check", str(path), "--kit", str(minikit_path)])
+    assert res.exit_code == 0, res.output
+    assert "…" not in res.output and all(len(ln) <= 80 for ln in res.output.splitlines())
+    first = [ln for ln in res.output.splitlines() if ln.startswith("* / chosen: ")]
+    assert first and first[0].split(": ", 1)[1].startswith("lexicon ") and "%" in first[0]

@@ -80,3 +80,31 @@ def test_product_halves_are_deterministic_and_disjoint():
     dev, held = product_halves(ids)
     assert (dev, held) == product_halves(list(reversed(ids))) and len(dev) == 4 and not set(dev) & set(held)
     assert sorted(dev + held) == sorted(ids) and product_halves(ids, seed=1) != (dev, held)
+
+
+def test_check_cli_scores_pairs_with_rm_and_checks(misled_rm, tmp_path):
+    """`slmforge check PAIRS --kit KIT --rm DIR`: per-text rm and rm+checks in --out, pairwise accuracy per
+    strategy; the misled reward model loses the pair, the combined scorer wins it."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from slmforge.cli import app
+
+    lk = load_kit(MINIKIT)
+    task = lk.kit.tasks[0]
+    pairs = tmp_path / "pairs.jsonl"
+    write_jsonl(pairs, [{"prompt": PROMPT, "chosen": GOOD, "rejected": BAD, "method": "exaggerated",
+                         "task": task.id, "subject_id": "Jasmine Pearl"}])
+    out = tmp_path / "out.jsonl"
+    res = CliRunner().invoke(app, ["check", str(pairs), "--kit", str(MINIKIT), "--rm", str(misled_rm),
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "pairwise accuracy" in res.output and "exaggerated" in res.output
+    row = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert row["chosen"]["rm"] < row["rejected"]["rm"] and row["chosen"][NAME] > row["rejected"][NAME]
+    tail = res.output[res.output.index("pairwise accuracy"):]
+    line = next(ln for ln in tail.splitlines() if " all " in ln)
+    assert "0.000" in line and "1.000" in line  # rm alone 0/1, rm+checks 1/1
+    bad = CliRunner().invoke(app, ["check", str(pairs), "--rm", str(misled_rm)])
+    assert bad.exit_code == 2 and "--kit" in bad.output

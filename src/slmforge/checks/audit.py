@@ -56,12 +56,16 @@ class FileAudit:
         unmatched: rows whose task could not be recognised (checked without task constraints); 0 without a kit.
         stated: per-rule tallies of the rules the prompts state (:mod:`slmforge.checks.stated`); each row
             also carries its own verdict under ``stated``.
+        sides: with a kit, every checked text as ``(row index, side, prompt messages, report)`` (side =
+            ``completion``, ``chosen`` or ``rejected``), for scorers that read text and report together
+            (:func:`slmforge.evaluate.scorers.score_audit`).
     """
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     groups: dict[tuple[str, str], list[CheckReport]] = field(default_factory=lambda: defaultdict(list))
     unmatched: int = 0
     stated: StatedSummary = field(default_factory=StatedSummary)
+    sides: list[tuple[int, str, list[dict], CheckReport]] = field(default_factory=list)
 
     def pass_rates(self, key: tuple[str, str]) -> dict[str, float]:
         """Check name → share of the group's texts that passed it (plus ``all``: every check passed)."""
@@ -179,6 +183,7 @@ def _kit_row(ctx: _KitContext, audit: FileAudit, row: Row, out: dict[str, Any], 
                         fix="make the prompt agree with the task's constraints in kit.yaml, or check without --kit") from e
     for (side, _), rep in zip(sides, reports, strict=True):
         out[side.split(":")[0]] = rep.to_dict()
+        audit.sides.append((len(audit.rows), side.split(":")[0], row.prompt or [], rep))
         audit.groups[(task_id or "?", side)].append(rep)
         audit.groups[("*", side)].append(rep)
     if row.chosen is not None:

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 console = Console(width=None if sys.stdout.isatty() else 140)  # pipes and logs get the whole table
 
 
-def _table(title: str, audit: FileAudit, keys: list[tuple[str, str]]) -> Table:
-    names = list(audit.groups[keys[0]][0].results) if keys and audit.groups[keys[0]] else []
+def _table(title: str, audit: FileAudit, keys: list[tuple[str, str]], *, detail: bool = True) -> Table:
+    """Pass rates per (task, side): one column per check when ``detail``, else only n and all."""
+    names = list(audit.groups[keys[0]][0].results) if keys and audit.groups[keys[0]] and detail else []
     table = Table(title=title)
     table.add_column("task", no_wrap=True)
     table.add_column("side", no_wrap=True)
@@ -38,6 +39,20 @@ def _table(title: str, audit: FileAudit, keys: list[tuple[str, str]]) -> Table:
         table.add_row(escape(key[0]), escape(key[1]), str(len(audit.groups[key])),
                       *[f"{100 * rates[n]:.0f}%" for n in names], f"{100 * rates['all']:.0f}%")
     return table
+
+
+def print_rates(title: str, audit: FileAudit, keys: list[tuple[str, str]]) -> None:
+    """The pass-rate table; when it is wider than the terminal (e.g. 80 columns), a narrow table (task, side,
+    n, all) and then one line of per-check rates per group, wrapped at spaces — no header or number is cut."""
+    table = _table(title, audit, keys)
+    if console.measure(table, options=console.options.update_width(10_000)).maximum <= console.width:
+        console.print(table)
+        return
+    console.print(_table(title, audit, keys, detail=False))
+    for key in keys:
+        rates = audit.pass_rates(key)
+        cells = " · ".join(f"{n} {100 * v:.0f}%" for n, v in rates.items() if n != "all")
+        console.print(f"{key[0]} / {key[1]}: {cells}", markup=False, highlight=False)
 
 
 def stated_table(summary: StatedSummary, title: str = "rules stated in the prompts") -> Table:
@@ -96,6 +111,10 @@ def check(
                                    "default: every per-text check of slmforge.checks.registry.CHECKS): lexicon, style, "
                                    "constraints, cta, facts, structure, markup, language, degenerate, coverage, "
                                    "informative."),
+    rm: Path | None = typer.Option(None, "--rm", help="A reward model (run dir of `slmforge train rm` or its model/): "
+                                   "adds the rm and rm+checks scores per text and their pairwise accuracy per "
+                                   "strategy; needs --kit."),
+    seed: int = typer.Option(0, "--seed", help="Torch and bootstrap seed of --rm scoring."),
 ) -> None:
     """Check every text of FILE against the rules its prompts state (and the kit's checks, with --kit).
 
@@ -112,6 +131,9 @@ def check(
 
     if only and kit is None:
         raise UserError("--check selects kit checks", field="--check", fix="add --kit DIR, or drop --check")
+    if rm is not None and kit is None:
+        raise UserError("--rm combines the reward model with the kit's checks", field="--rm",
+                        fix="add --kit DIR, or drop --rm")
     lk = load_kit(kit) if kit is not None else None
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task(f"checking {escape(file.name)}", total=None)
@@ -121,8 +143,8 @@ def check(
     if lk is not None:
         by_task = sorted(k for k in audit.groups if k[0] != "*")
         by_side = sorted(k for k in audit.groups if k[0] == "*")
-        console.print(_table("pass rate per task", audit, by_task))
-        console.print(_table("pass rate per side / strategy", audit, by_side))
+        print_rates("pass rate per task", audit, by_task)
+        print_rates("pass rate per side / strategy", audit, by_side)
         pairs = [r for r in audit.rows if "reference" in r]
         if pairs:
             minimal = sum(r["reference"]["minimal_fact_edit"] for r in pairs)
@@ -131,9 +153,24 @@ def check(
             console.print(f"[yellow]{audit.unmatched} rows matched no task of the kit[/]: checked without task "
                           "constraints")
     _print_stated(audit.stated, quiet_if_none=lk is not None)
+    if rm is not None:
+        from slmforge.evaluate.scorers import score_audit
+
+        console.print(_scorer_table(score_audit(audit, rm, seed=seed)))
     if out is not None:
         n = write_jsonl(out, audit.rows)
         console.print(f"[green]wrote[/] {n} rows → {escape(str(out))}", highlight=False)
+
+
+def _scorer_table(acc: dict[str, dict[str, dict[str, float]]]) -> Table:
+    """Pairwise accuracy (chosen scored above rejected) per strategy of the reward model alone and of rm+checks."""
+    table = Table(title="pairwise accuracy (95% CI)")
+    for col in ("strategy", "n", "rm", "rm+checks"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for name, by in acc.items():
+        cells = [f"{v['accuracy']:.3f} [{v['ci_low']:.2f}–{v['ci_high']:.2f}]" for v in (by["rm"], by["rm+checks"])]
+        table.add_row(escape(name), str(by["rm"]["n"]), *cells)
+    return table
 
 
 def register(app: typer.Typer) -> None:

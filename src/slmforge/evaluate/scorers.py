@@ -157,3 +157,46 @@ def product_halves(subject_ids: Iterable[str], *, seed: int = 0) -> tuple[list[s
 def pairwise_wins(chosen: Sequence[float], rejected: Sequence[float]) -> list[float]:
     """Per pair 1.0 when the chosen side scores higher, 0.5 on a tie, 0.0 otherwise (mean = pairwise accuracy)."""
     return [1.0 if c > r else 0.5 if c == r else 0.0 for c, r in zip(chosen, rejected, strict=True)]
+
+
+def score_audit(audit, rm_dir: str | Path, *, seed: int = 0, penalty: float = 1.0,
+                n_boot: int = 1000) -> dict[str, dict[str, dict[str, float]]]:
+    """``slmforge check --rm DIR``: add ``rm`` and ``rm+checks`` to every checked side of ``audit.rows`` (in
+    place) and measure, on the preference pairs, how often each scorer ranks chosen above rejected.
+
+    Args:
+        audit: a :class:`slmforge.checks.audit.FileAudit` of a file checked with a kit (``audit.sides``).
+        rm_dir: the reward model (see :func:`score_reports`).
+        seed: torch seed before scoring, and the bootstrap seed.
+        penalty: see :func:`combine`.
+        n_boot: bootstrap replicates of the 95 % interval.
+
+    Returns:
+        strategy (and ``all``) → scorer (``rm``, ``rm+checks``) → ``{"accuracy", "ci_low", "ci_high", "n"}``
+        (ties count one half); empty when the file has no pairs.
+    """
+    from slmforge.evaluate.stats import bootstrap_ci
+
+    if not audit.sides:
+        return {}
+    scores = score_reports(rm_dir, [p for _, _, p, _ in audit.sides], [r for *_, r in audit.sides],
+                           penalty=penalty, seed=seed)
+    by_row: dict[int, dict[str, dict[str, float]]] = {}
+    for (i, side, _, _), sc in zip(audit.sides, scores, strict=True):
+        audit.rows[i][side].update({"rm": sc["rm"], NAME: sc[NAME]})
+        by_row.setdefault(i, {})[side] = sc
+    groups: dict[str, list[int]] = {"all": []}
+    for i, sides in by_row.items():
+        if "chosen" in sides and "rejected" in sides:
+            groups["all"].append(i)
+            groups.setdefault(audit.rows[i]["strategy"] or "-", []).append(i)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name, rows in groups.items():
+        if not rows:
+            continue
+        out[name] = {}
+        for key in ("rm", NAME):
+            wins = pairwise_wins([by_row[i]["chosen"][key] for i in rows], [by_row[i]["rejected"][key] for i in rows])
+            est = bootstrap_ci(wins, n_boot=n_boot, seed=seed)
+            out[name][key] = {"accuracy": est.value, "ci_low": est.low, "ci_high": est.high, "n": len(rows)}
+    return out

@@ -211,22 +211,9 @@ def synthesize(lk: LoadedKit, cfg: SynthConfig, client, out_dir: str | Path) -> 
         raise ConfigError(f"the LLM client has no {cfg.teacher_role!r} role", field="teacher_role",
                           fix="add the role to the models config or pass --teacher-role")
     sids, tasks = select(lk, cfg)
-    failures: list[dict] = []
-    value_results: list = []
-    value_failures: list[dict] = []
-    values = None
-    if cfg.value_mode:
-        try:
-            proposals = propose_values(lk, cfg, client, sids)
-        except BudgetExceeded as e:
-            raise budget_stop(e, client, out_dir, started=started, requested=len(sids)) from None
-        values, value_results = proposals.values, proposals.results
-        if client.dry_run:  # no real values yet: estimate with placeholders
-            values = {s: [f"value {i + 1}" for i in range(cfg.values_per_product)] for s in sids}
-        value_failures = proposals.failures
-        failures += value_failures
-        if not client.dry_run:
-            write_jsonl(out_dir / VALUES_FILE, ({"subject_id": s, "values": v} for s, v in values.items()))
+    values, value_results, value_failures = _values(lk, cfg, client, sids, out_dir, started) if cfg.value_mode \
+        else (None, [], [])
+    failures: list[dict] = list(value_failures)
     jobs = plan(lk, cfg, sids, tasks, values)
     log.info("synth: %d requests (%d subjects × %d tasks × %d variants)", len(jobs), len(sids), len(tasks), cfg.variants)
     try:
@@ -235,15 +222,7 @@ def synthesize(lk: LoadedKit, cfg: SynthConfig, client, out_dir: str | Path) -> 
         raise budget_stop(e, client, out_dir, started=started, requested=len(jobs)) from None
     if client.dry_run:
         return write_report(out_dir / REPORT_FILE, dry_run_report(client, "synth", len(jobs) + len(value_results)))
-    records: list[SFTExample] = []
-    for job, r in zip(jobs, results, strict=True):
-        text = r.parsed.text.strip() if r.ok and r.parsed is not None else ""
-        if text:
-            records.append(_record(lk, cfg, job, r, text))
-            continue
-        reason = r.error or ("empty text" if r.ok else "no parsed output")
-        failures.append({"id": job.id, "task": job.task.id, "subject_id": job.subject_id, "stage": "generate",
-                         "reason": reason, "raw": r.text, "request_id": r.request_id})
+    records = _records(lk, cfg, jobs, results, failures)
     write_jsonl(out_dir / SFT_FILE, records)
     write_jsonl(out_dir / FAILURES_FILE, failures)
     gen_usage, val_usage = usage(results, client.ledger), usage(value_results, client.ledger)
@@ -265,3 +244,37 @@ def synthesize(lk: LoadedKit, cfg: SynthConfig, client, out_dir: str | Path) -> 
                         counts={"requested": len(jobs), "received": len(records), "failures": len(failures)})
     write_stage(out_dir, manifest, cfg, outputs=outputs)
     return out_dir / SFT_FILE
+
+
+def _values(lk: LoadedKit, cfg: SynthConfig, client, sids: list[str], out_dir: Path,
+            started: float) -> tuple[dict[str, list[str]], list, list[dict]]:
+    """Value mode (seed 001): the teacher proposes values per product, written to ``values.jsonl``; a dry run
+    estimates with placeholder values. Returns ``(values, results, failures)``.
+
+    Raises:
+        BudgetExceeded: with the message of :func:`budget_stop`.
+    """
+    try:
+        proposals = propose_values(lk, cfg, client, sids)
+    except BudgetExceeded as e:
+        raise budget_stop(e, client, out_dir, started=started, requested=len(sids)) from None
+    values = proposals.values
+    if client.dry_run:  # no real values yet: estimate with placeholders
+        values = {s: [f"value {i + 1}" for i in range(cfg.values_per_product)] for s in sids}
+    else:
+        write_jsonl(out_dir / VALUES_FILE, ({"subject_id": s, "values": v} for s, v in values.items()))
+    return values, proposals.results, proposals.failures
+
+
+def _records(lk: LoadedKit, cfg: SynthConfig, jobs: list, results: list, failures: list[dict]) -> list[SFTExample]:
+    """The SFT records of the answered jobs; each unanswered one is appended to ``failures`` with its reason."""
+    records: list[SFTExample] = []
+    for job, r in zip(jobs, results, strict=True):
+        text = r.parsed.text.strip() if r.ok and r.parsed is not None else ""
+        if text:
+            records.append(_record(lk, cfg, job, r, text))
+            continue
+        reason = r.error or ("empty text" if r.ok else "no parsed output")
+        failures.append({"id": job.id, "task": job.task.id, "subject_id": job.subject_id, "stage": "generate",
+                         "reason": reason, "raw": r.text, "request_id": r.request_id})
+    return records

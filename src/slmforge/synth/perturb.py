@@ -113,44 +113,8 @@ def build_offline_prefs(lk: LoadedKit, cfg: PrefsConfig, client, in_path: str | 
     labels = allocate(len(recs), mix, cfg.seed)
     jobs = [Job(rec=r, strategy=s, n_edits=1 + random.Random(f"{cfg.seed}:{r.id}").randrange(cfg.fake_max_edits))
             for r, s in zip(recs, labels, strict=True)]
-    texts: dict[int, tuple[str, str]] = {}
-    weak = [i for i, j in enumerate(jobs) if j.strategy == "weak"]
-    if weak:
-        prompts = [[{"role": "user", "content": [m.content for m in jobs[i].rec.prompt if m.role == "user"][-1]}]
-                   for i in weak]
-        results = client.chat_many(cfg.weak_role, prompts, stage="prefs.weak", temperature=cfg.temperature,
-                                   max_tokens=cfg.max_tokens, seed=cfg.seed)
-        for i, r in zip(weak, results, strict=True):
-            jobs[i].attempts += 1
-            if r.ok and (r.text or "").strip():
-                texts[i] = (r.text.strip(), r.model)
-            else:
-                jobs[i].reasons.append(f"call failed: {r.error}" if not r.ok else "empty text")
-    for i, job in enumerate(jobs):
-        if job.strategy == "weak":
-            continue
-        rng = random.Random(f"{cfg.seed}:{job.rec.id}:{job.strategy}")
-        job.attempts += 1
-        subject = lk.subjects.get(job.rec.subject_id, {})
-        text = (exaggerate(job.rec.completion, lk.kit, rng) if job.strategy == "exaggerated"
-                else fake(job.rec.completion, subject, lk.kit, rng, job.n_edits))
-        if text is None:
-            job.reasons.append("no fact of the record found in the chosen text to perturb")
-        else:
-            texts[i] = (text, f"rule:{job.strategy}")
-    pairs, failures = [], []
-    for i, job in enumerate(jobs):
-        rec = job.rec
-        reason, findings = (_verify(lk, cfg, job, texts[i][0]) if i in texts else (None, []))
-        if i not in texts or reason:
-            failures.append({"id": rec.id, "task": rec.task, "subject_id": rec.subject_id, "strategy": job.strategy,
-                             "attempts": job.attempts, "reasons": job.reasons + ([reason] if reason else [])})
-            continue
-        prov = Provenance(producer=texts[i][1] if job.strategy != "weak" else "weak", model=texts[i][1],
-                          strategy=job.strategy, kit_hash=lk.hash, source=f"{in_path.name}#{rec.id}")
-        pairs.append(PreferencePair(id=rec.id, task=rec.task, subject_id=rec.subject_id, prompt=rec.prompt,
-                                    chosen=rec.completion, rejected=texts[i][0], strategy=job.strategy,
-                                    findings=findings, provenance=prov))
+    texts = _weak_texts(jobs, cfg, client) | _rule_texts(lk, cfg, jobs)
+    pairs, failures = _assemble(lk, cfg, jobs, texts, in_path)
     write_jsonl(out_dir / PAIRS_FILE, pairs)
     write_jsonl(out_dir / FAILURES_FILE, failures)
     realised = Counter(p.strategy for p in pairs)
@@ -165,3 +129,61 @@ def build_offline_prefs(lk: LoadedKit, cfg: PrefsConfig, client, in_path: str | 
                         notes=["no teacher: exaggerated and fake rejected sides are rule-based perturbations"])
     write_stage(out_dir, manifest, cfg, outputs=[PAIRS_FILE, FAILURES_FILE, REPORT_FILE])
     return out_dir / PAIRS_FILE
+
+
+def _weak_texts(jobs: list[Job], cfg: PrefsConfig, client) -> dict[int, tuple[str, str]]:
+    """Job index → ``(text, model)`` of the weak sides: the weak role answers each record's instruction alone
+    (no system prompt, no examples); a failed or empty answer is noted on its job."""
+    weak = [i for i, j in enumerate(jobs) if j.strategy == "weak"]
+    if not weak:
+        return {}
+    prompts = [[{"role": "user", "content": jobs[i].rec.instruction}] for i in weak]
+    results = client.chat_many(cfg.weak_role, prompts, stage="prefs.weak", temperature=cfg.temperature,
+                               max_tokens=cfg.max_tokens, seed=cfg.seed)
+    texts = {}
+    for i, r in zip(weak, results, strict=True):
+        jobs[i].attempts += 1
+        if r.ok and (r.text or "").strip():
+            texts[i] = (r.text.strip(), r.model)
+        else:
+            jobs[i].reasons.append(f"call failed: {r.error}" if not r.ok else "empty text")
+    return texts
+
+
+def _rule_texts(lk: LoadedKit, cfg: PrefsConfig, jobs: list[Job]) -> dict[int, tuple[str, str]]:
+    """Job index → ``(text, "rule:STRATEGY")`` of the exaggerated and fake sides, perturbed from the chosen text
+    with a per-record seed; a record with no fact to perturb is noted on its job."""
+    texts = {}
+    for i, job in enumerate(jobs):
+        if job.strategy == "weak":
+            continue
+        rng = random.Random(f"{cfg.seed}:{job.rec.id}:{job.strategy}")
+        job.attempts += 1
+        subject = lk.subjects.get(job.rec.subject_id, {})
+        text = (exaggerate(job.rec.completion, lk.kit, rng) if job.strategy == "exaggerated"
+                else fake(job.rec.completion, subject, lk.kit, rng, job.n_edits))
+        if text is None:
+            job.reasons.append("no fact of the record found in the chosen text to perturb")
+        else:
+            texts[i] = (text, f"rule:{job.strategy}")
+    return texts
+
+
+def _assemble(lk: LoadedKit, cfg: PrefsConfig, jobs: list[Job], texts: dict[int, tuple[str, str]],
+              in_path: Path) -> tuple[list[PreferencePair], list[dict]]:
+    """Verified pairs (:func:`_verify`: the rejected side must fail the check its strategy targets) and the
+    failures, each with its attempts and reasons."""
+    pairs, failures = [], []
+    for i, job in enumerate(jobs):
+        rec = job.rec
+        reason, findings = (_verify(lk, cfg, job, texts[i][0]) if i in texts else (None, []))
+        if i not in texts or reason:
+            failures.append({"id": rec.id, "task": rec.task, "subject_id": rec.subject_id, "strategy": job.strategy,
+                             "attempts": job.attempts, "reasons": job.reasons + ([reason] if reason else [])})
+            continue
+        prov = Provenance(producer=texts[i][1] if job.strategy != "weak" else "weak", model=texts[i][1],
+                          strategy=job.strategy, kit_hash=lk.hash, source=f"{in_path.name}#{rec.id}")
+        pairs.append(PreferencePair(id=rec.id, task=rec.task, subject_id=rec.subject_id, prompt=rec.prompt,
+                                    chosen=rec.completion, rejected=texts[i][0], strategy=job.strategy,
+                                    findings=findings, provenance=prov))
+    return pairs, failures

@@ -87,16 +87,12 @@ class Job:
     results: list = field(default_factory=list)
 
 
-def _instruction(rec: SFTExample) -> str:
-    return [m.content for m in rec.prompt if m.role == "user"][-1]
-
-
 def _messages(lk: LoadedKit, job: Job) -> list[dict]:
     rec = job.rec
     if job.strategy == "weak":
-        return [{"role": "user", "content": _instruction(rec)}]
+        return [{"role": "user", "content": rec.instruction}]
     if job.strategy == "exaggerated":
-        return villain_messages(lk, lk.kit.task(rec.task), _instruction(rec))
+        return villain_messages(lk, lk.kit.task(rec.task), rec.instruction)
     return fake_messages(lk, lk.subjects.get(rec.subject_id, {}), rec.completion, job.n_edits)
 
 
@@ -113,7 +109,7 @@ def _verify(lk: LoadedKit, cfg: PrefsConfig, job: Job, text: str) -> tuple[str |
     task = lk.kit.task(rec.task)
     subject = lk.subjects.get(rec.subject_id)
     if job.strategy == "weak":
-        rep = run_checks([text], task=task, subject=subject, kit=lk.kit, instruction=_instruction(rec),
+        rep = run_checks([text], task=task, subject=subject, kit=lk.kit, instruction=rec.instruction,
                          vocab=kit_vocabulary(lk))[0]
         return None, [asdict(f) for f in rep.findings()]
     if job.strategy == "exaggerated":
@@ -168,51 +164,86 @@ def build_prefs(lk: LoadedKit, cfg: PrefsConfig, client, in_path: str | Path, ou
     started = time.time()
     in_path, out_dir = Path(in_path), Path(out_dir)
     recs = read_records(in_path, SFTExample)[: cfg.limit]
-    tasks = {t.id for t in lk.kit.tasks}
-    for n, r in enumerate(recs, 1):
-        if r.task not in tasks or not r.completion or not any(m.role == "user" for m in r.prompt):
-            raise DataError(f"record {r.id!r} needs a known task, a user prompt and an assistant text", file=in_path,
-                            line=n, fix="pass the sft.jsonl written by `slmforge clean` with the same kit")
     mix = {s: w for s, w in cfg.mix.items() if w > 0}
-    for s in mix:
-        if not client.has_role(_role(cfg, s)):
-            raise ConfigError(f"strategy {s!r} needs the LLM role {_role(cfg, s)!r}, which the client lacks",
-                              field="weak_role" if s == "weak" else "red_team_role",
-                              fix="add the role to the models config, or set its share in `mix` to 0")
+    _check_inputs(lk, cfg, client, recs, mix, in_path)
     labels = allocate(len(recs), mix, cfg.seed)
     jobs = [Job(rec=r, strategy=s, n_edits=1 + random.Random(f"{cfg.seed}:{r.id}").randrange(cfg.fake_max_edits))
             for r, s in zip(recs, labels, strict=True)]
     done: dict[int, tuple] = {}
     for attempt in range(1 if client.dry_run else cfg.max_attempts):
         for strategy in mix:
-            pending = [i for i, j in enumerate(jobs) if j.strategy == strategy and i not in done]
-            if not pending:
-                continue
-            schema = FakeOut if strategy == "fake" else (None if strategy == "weak" else TextOut)
-            results = client.chat_many(_role(cfg, strategy), [_messages(lk, jobs[i]) for i in pending],
-                                       stage=f"prefs.{strategy}", schema=schema, temperature=cfg.temperature,
-                                       max_tokens=cfg.max_tokens, seed=cfg.seed + attempt)
-            if client.dry_run:
-                continue
-            for i, r in zip(pending, results, strict=True):
-                job = jobs[i]
-                job.attempts += 1
-                job.results.append(r)
-                if not r.ok:
-                    job.reasons.append(f"call failed: {r.error}")
-                    continue
-                if r.finish_reason == "length":
-                    job.reasons.append("cut off at max_tokens (finish_reason=length)")
-                    continue
-                text = (r.text or "") if schema is None else (r.parsed.text if r.parsed is not None else "")
-                reason, findings = _verify(lk, cfg, job, text.strip())
-                if reason:
-                    job.reasons.append(reason)
-                else:
-                    done[i] = (text.strip(), findings, r)
+            _attempt(lk, cfg, client, jobs, strategy, attempt, done)
     if client.dry_run:  # one attempt per pair estimated
         return write_report(out_dir / REPORT_FILE, dry_run_report(client, "prefs", len(jobs))
                             | {"allocated": dict(Counter(labels))})
+    pairs, failures = _assemble(lk, jobs, done, in_path)
+    write_jsonl(out_dir / PAIRS_FILE, pairs)
+    write_jsonl(out_dir / FAILURES_FILE, failures)
+    use = usage([r for j in jobs for r in j.results], client.ledger)
+    report = {"stage": "prefs", "input": len(recs), "pairs": len(pairs), "failed": len(failures),
+              "mix": {s: mix[s] / sum(mix.values()) for s in mix},
+              "strategies": _per_strategy(jobs, mix, pairs, failures, client.ledger), "usage": use,
+              "cost_usd": use["cost_usd"], "spent_usd": use["spent_usd"], "time_s": round(time.time() - started, 3)}
+    write_report(out_dir / REPORT_FILE, report)
+    manifest = Manifest(stage="prefs", inputs={"kit": lk.hash, "sft": file_hash(in_path)}, started=started,
+                        cost_usd=use["cost_usd"], counts={"input": len(recs), "pairs": len(pairs), "failed": len(failures)})
+    write_stage(out_dir, manifest, cfg, outputs=[PAIRS_FILE, FAILURES_FILE, REPORT_FILE])
+    return out_dir / PAIRS_FILE
+
+
+def _check_inputs(lk: LoadedKit, cfg: PrefsConfig, client, recs: list[SFTExample], mix: dict[str, float],
+                  in_path: Path) -> None:
+    """Every record has a known task, a user prompt and an assistant text; the client has every role the mix needs.
+
+    Raises:
+        DataError / ConfigError: naming the record's line, or the role and its config field.
+    """
+    tasks = {t.id for t in lk.kit.tasks}
+    for n, r in enumerate(recs, 1):
+        if r.task not in tasks or not r.completion or not any(m.role == "user" for m in r.prompt):
+            raise DataError(f"record {r.id!r} needs a known task, a user prompt and an assistant text", file=in_path,
+                            line=n, fix="pass the sft.jsonl written by `slmforge clean` with the same kit")
+    for s in mix:
+        if not client.has_role(_role(cfg, s)):
+            raise ConfigError(f"strategy {s!r} needs the LLM role {_role(cfg, s)!r}, which the client lacks",
+                              field="weak_role" if s == "weak" else "red_team_role",
+                              fix="add the role to the models config, or set its share in `mix` to 0")
+
+
+def _attempt(lk: LoadedKit, cfg: PrefsConfig, client, jobs: list[Job], strategy: str, attempt: int,
+             done: dict[int, tuple]) -> None:
+    """One attempt for every pending job of ``strategy``: ask its role, verify the answer (:func:`_verify`),
+    record a verified text in ``done`` (index → ``(text, findings, result)``) or the reason on the job."""
+    pending = [i for i, j in enumerate(jobs) if j.strategy == strategy and i not in done]
+    if not pending:
+        return
+    schema = FakeOut if strategy == "fake" else (None if strategy == "weak" else TextOut)
+    results = client.chat_many(_role(cfg, strategy), [_messages(lk, jobs[i]) for i in pending],
+                               stage=f"prefs.{strategy}", schema=schema, temperature=cfg.temperature,
+                               max_tokens=cfg.max_tokens, seed=cfg.seed + attempt)
+    if client.dry_run:
+        return
+    for i, r in zip(pending, results, strict=True):
+        job = jobs[i]
+        job.attempts += 1
+        job.results.append(r)
+        if not r.ok:
+            job.reasons.append(f"call failed: {r.error}")
+            continue
+        if r.finish_reason == "length":
+            job.reasons.append("cut off at max_tokens (finish_reason=length)")
+            continue
+        text = (r.text or "") if schema is None else (r.parsed.text if r.parsed is not None else "")
+        reason, findings = _verify(lk, cfg, job, text.strip())
+        if reason:
+            job.reasons.append(reason)
+        else:
+            done[i] = (text.strip(), findings, r)
+
+
+def _assemble(lk: LoadedKit, jobs: list[Job], done: dict[int, tuple],
+              in_path: Path) -> tuple[list[PreferencePair], list[dict]]:
+    """The verified pairs (with provenance) and the failures (attempts and reasons)."""
     pairs, failures = [], []
     for i, job in enumerate(jobs):
         rec = job.rec
@@ -227,25 +258,20 @@ def build_prefs(lk: LoadedKit, cfg: PrefsConfig, client, in_path: str | Path, ou
         pairs.append(PreferencePair(id=rec.id, task=rec.task, subject_id=rec.subject_id, prompt=rec.prompt,
                                     chosen=rec.completion, rejected=text, strategy=job.strategy,
                                     findings=findings, provenance=prov))
-    write_jsonl(out_dir / PAIRS_FILE, pairs)
-    write_jsonl(out_dir / FAILURES_FILE, failures)
-    per_strategy = {}
+    return pairs, failures
+
+
+def _per_strategy(jobs: list[Job], mix: dict[str, float], pairs: list[PreferencePair], failures: list[dict],
+                  ledger) -> dict[str, dict]:
+    """Per strategy: allocated, target, realised, failed, retried, failure reasons and usage (tokens, USD)."""
+    out = {}
+    n = len(jobs)
     for s in mix:
         js = [j for j in jobs if j.strategy == s]
-        res = [r for j in js for r in j.results]
-        per_strategy[s] = {"allocated": len(js), "target": round(len(recs) * mix[s] / sum(mix.values()), 2),
-                           "realised": sum(1 for p in pairs if p.strategy == s),
-                           "failed": sum(1 for f in failures if f["strategy"] == s),
-                           "retried": sum(1 for j in js if j.attempts > 1),
-                           "failure_reasons": dict(Counter(x for j in js for x in j.reasons)),
-                           "usage": usage(res, client.ledger)}
-    all_results = [r for j in jobs for r in j.results]
-    use = usage(all_results, client.ledger)
-    report = {"stage": "prefs", "input": len(recs), "pairs": len(pairs), "failed": len(failures),
-              "mix": {s: mix[s] / sum(mix.values()) for s in mix}, "strategies": per_strategy, "usage": use,
-              "cost_usd": use["cost_usd"], "spent_usd": use["spent_usd"], "time_s": round(time.time() - started, 3)}
-    write_report(out_dir / REPORT_FILE, report)
-    manifest = Manifest(stage="prefs", inputs={"kit": lk.hash, "sft": file_hash(in_path)}, started=started,
-                        cost_usd=use["cost_usd"], counts={"input": len(recs), "pairs": len(pairs), "failed": len(failures)})
-    write_stage(out_dir, manifest, cfg, outputs=[PAIRS_FILE, FAILURES_FILE, REPORT_FILE])
-    return out_dir / PAIRS_FILE
+        out[s] = {"allocated": len(js), "target": round(n * mix[s] / sum(mix.values()), 2),
+                  "realised": sum(1 for p in pairs if p.strategy == s),
+                  "failed": sum(1 for f in failures if f["strategy"] == s),
+                  "retried": sum(1 for j in js if j.attempts > 1),
+                  "failure_reasons": dict(Counter(x for j in js for x in j.reasons)),
+                  "usage": usage([r for j in js for r in j.results], ledger)}
+    return out
