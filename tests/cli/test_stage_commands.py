@@ -100,6 +100,16 @@ def test_eval_run_evaluates_the_runs_candidates(tmp_path):
     r = CliRunner().invoke(app, ["eval", "--kit", str(EXAMPLE_KIT), "--run", str(tmp_path / "nowhere")])
     assert r.exit_code == 2 and "not a run directory" in r.output
 
+    # the run knows its kit (summary.json): --kit is not needed
+    assert json.loads((run / "summary.json").read_text())["kit"] == str(EXAMPLE_KIT.resolve())
+    r = CliRunner().invoke(app, ["eval", "--run", str(run), "--out", str(tmp_path / "again")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "again" / "report.html").is_file()
+    r = CliRunner().invoke(app, ["eval", "--run", str(tmp_path / "nowhere")])
+    assert r.exit_code == 2 and "--kit" in r.output
+    r = CliRunner().invoke(app, ["eval"])
+    assert r.exit_code == 2 and "--kit" in r.output and "Traceback" not in r.output
+
 
 def _ledger_run(root: Path) -> Path:
     """A run dir whose ledger holds 3 calls of run `demo` ($0.25 each); the user ledger stays empty."""

@@ -2,13 +2,16 @@
 
 The base model rarely ends an English ad with one of the kit's call-to-action cues (Shop now, Try,
 Discover …); a CTA is a few tokens the policy can learn to emit. Four fixed paid-ad prompts, two per
-step, so steps 1–4 and 27–30 see every prompt twice. A learning-rate-0 control with the same seed and
-prompts must not rise: what rises is learning, not sampling noise. ~10 minutes on 2 CPU cores: `slow`.
+step (four completions each), so steps 1–4 and 27–30 see every prompt twice. LoRA on the top 16 of the
+30 layers, as in the demo (backpropagation stops at layer 14). A learning-rate-0 control with the same
+seed and prompts must not rise: what rises is learning, not sampling noise. Measured on 2 idle CPU cores:
+see the timing printed by the test (`pytest -m slow -s tests/models/test_grpo_real.py`).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -27,11 +30,11 @@ def _run(smollm2: Path, train: Path, out: Path, lr: float) -> tuple[float, float
 
     cfg = load_train_config(None, {
         "method": "grpo", "output_dir": str(out), "model.base": [str(smollm2)], "data.train": str(train),
-        "data.eval_fraction": 0.0, "lora.r": 16, "lora.alpha": 32,
-        "lora.target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"],
+        "data.eval_fraction": 0.0, "lora.r": 16, "lora.alpha": 32, "lora.dropout": 0.0,
+        "lora.target_modules": r".*layers\.(1[4-9]|2[0-9])\.self_attn\.[qkvo]_proj",
         "rewards.kit": str(KIT), "rewards.weights": {"cta": 1.0},
         "trl.max_steps": 30, "trl.learning_rate": lr, "trl.lr_scheduler_type": "constant",
-        "trl.num_generations": 8, "trl.per_device_train_batch_size": 16, "trl.max_completion_length": 40,
+        "trl.num_generations": 4, "trl.per_device_train_batch_size": 8, "trl.max_completion_length": 40,
         "trl.temperature": 1.0, "trl.save_strategy": "no", "trl.seed": 0})
     logged = completion_rewards(train_grpo(cfg))
     first = _mean([r["reward"] for r in logged if r["step"] <= 5])
@@ -51,8 +54,11 @@ def test_grpo_raises_the_cta_reward_of_smollm2_and_lr0_does_not(smollm2, tmp_pat
     train.write_text("".join(json.dumps({"task": task.id, "subject_id": str(i), "messages": [
         {"role": "user", "content": render_student_prompt(lk.kit, task, s)},
         {"role": "assistant", "content": "-"}]}) + "\n" for i, s in enumerate(subjects)))
-    first, last = _run(smollm2, train, tmp_path / "grpo", lr=2e-4)
+    t0 = time.time()
+    first, last = _run(smollm2, train, tmp_path / "grpo", lr=3e-4)
+    t1 = time.time()
     c_first, c_last = _run(smollm2, train, tmp_path / "control", lr=0.0)
-    print(f"GRPO cta reward: steps 1-5 {first:.3f} -> steps 26-30 {last:.3f}; lr-0 control {c_first:.3f} -> {c_last:.3f}")
+    print(f"GRPO cta reward: steps 1-5 {first:.3f} -> steps 26-30 {last:.3f}; lr-0 control {c_first:.3f} -> "
+          f"{c_last:.3f}; {t1 - t0:.0f} s + {time.time() - t1:.0f} s")
     assert last > first + 0.15, (first, last)
     assert c_last < c_first + 0.1, (c_first, c_last)

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from slmforge.errors import UserError
+
 console = Console()
 RERUN_DIR = "reeval"
 """Folder of a run dir that ``eval --run`` writes to by default (``eval/`` belongs to the pipeline's stage)."""
@@ -32,7 +34,7 @@ def run_context(run_dir: Path, kit: Path, *, max_items: int | None, max_tokens: 
     """
     import json
 
-    from slmforge.errors import ConfigError, UserError
+    from slmforge.errors import ConfigError
     from slmforge.kit import load_kit
     from slmforge.llm.config import load_models
     from slmforge.pipeline.project import STAGES, ProjectConfig
@@ -66,6 +68,22 @@ def run_context(run_dir: Path, kit: Path, *, max_items: int | None, max_tokens: 
                    enabled=done)
 
 
+def _run_kit(run_dir: Path) -> Path:
+    """The kit directory a run used (``summary.json``).
+
+    Raises:
+        UserError: the run dir has no summary naming its kit (an older run, or not a run dir).
+    """
+    import json
+
+    path = run_dir / "summary.json"
+    kit = json.loads(path.read_text(encoding="utf-8")).get("kit") if path.is_file() else None
+    if not kit:
+        raise UserError("the run does not say which kit it used", file=path, field="--kit",
+                        fix="pass --kit DIR (the project's kit)")
+    return Path(kit)
+
+
 def _eval_run(kit: Path, run_dir: Path, out: Path | None, models: Path | None, ledger: Path | None,
               budget: float | None, max_items: int | None, max_tokens: int | None, heldout: Path | None) -> None:
     """``eval --run``: the candidates of the pipeline's eval stage (:func:`slmforge.pipeline.training.eval_setup`)."""
@@ -91,7 +109,8 @@ def _eval_run(kit: Path, run_dir: Path, out: Path | None, models: Path | None, l
 
 
 def eval_command(
-    kit: Path = typer.Option(..., "--kit", help="Kit directory (kit.yaml, catalog, golden)."),
+    kit: Path | None = typer.Option(None, "--kit", help="Kit directory (kit.yaml, catalog, golden); with --run, "
+                                    "default: the run's kit (its summary.json)."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Eval config YAML (candidates, heldout, sampling, judge)."),
     models: Path | None = typer.Option(None, "--models", "-m", help="YAML of role → model config (base, sft, judge …)."),
     generations: Path | None = typer.Option(None, "--generations", "-g",
@@ -127,8 +146,10 @@ def eval_command(
         if config is not None or generations is not None:
             raise ConfigError("--run derives the candidates from the run", field="--config/--generations",
                               fix="drop --config and --generations, or drop --run")
-        _eval_run(kit, run, out, models, ledger, budget, max_items, max_tokens, heldout)
+        _eval_run(kit or _run_kit(run), run, out, models, ledger, budget, max_items, max_tokens, heldout)
         return
+    if kit is None:
+        raise UserError("no kit", field="--kit", fix="pass --kit DIR (the kit the texts were written for)")
     out = out or Path("runs/eval")
     lk = load_kit(kit)
     if generations is not None:

@@ -9,6 +9,7 @@ recognisable only from the instruction text (a kit's matcher, passed in as ``mat
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from slmforge.data.formats import Row
 from slmforge.jsontext import embedded_objects
@@ -29,10 +30,15 @@ def subject_of(row: Row, *, subject_key: str = "product_name") -> str | None:
     Returns:
         The id as a string, or ``None`` when neither is present.
     """
-    sid = row.meta.get("subject_id")
-    if sid not in (None, ""):
-        return str(sid)
-    for obj in embedded_objects(prompt_text(row)):
+    return subject_from(row.meta.get("subject_id"), prompt_text(row), subject_key=subject_key)
+
+
+def subject_from(subject_id: Any, text: str, *, subject_key: str = "product_name") -> str | None:
+    """The one rule for a row's subject: ``subject_id`` when set, else ``subject_key`` of the first JSON object
+    in ``text`` (the prompt's user side) that has it, else None."""
+    if subject_id not in (None, ""):
+        return str(subject_id)
+    for obj in embedded_objects(text):
         if obj.get(subject_key) not in (None, ""):
             return str(obj[subject_key])
     return None

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from slmforge.data.io import read_jsonl
-from slmforge.data.records import Generation, Provenance, SFTExample
+from slmforge.data.records import Generation, Provenance, SFTExample, instruction_of
 from slmforge.errors import DataError
 from slmforge.evaluate.config import CandidateSpec, EvalConfig
 from slmforge.kit import LoadedKit, render_student_prompt, system_prompt
@@ -61,8 +61,8 @@ class HeldoutItem:
 
     @property
     def instruction(self) -> str:
-        """Content of the last user message (what the writer was asked)."""
-        return next((m["content"] for m in reversed(self.prompt) if m["role"] == "user"), "")
+        """Content of the last user message (what the writer was asked; :func:`slmforge.data.records.instruction_of`)."""
+        return instruction_of(self.prompt)
 
 
 def _from_golden(lk: LoadedKit) -> list[HeldoutItem]:

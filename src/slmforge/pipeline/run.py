@@ -36,11 +36,13 @@ STAGE_FUNCS: dict[str, Callable[[S.Context, Path, bool], Manifest]] = {
 @dataclass
 class RunSummary:
     """The result of :func:`run_project`: what each stage did in this invocation (:class:`StageRow`, state
-    ``ran`` / ``resumed`` / ``skipped`` / ``off`` / ``not selected``), plain-language notes, where the report is."""
+    ``ran`` / ``resumed`` / ``skipped`` / ``off`` / ``not selected``), the kit directory, plain-language notes,
+    where the report is."""
 
     name: str
     run_dir: str
     stages: list[StageRow]
+    kit: str
     notes: list[str]
     report: str | None
     serve_command: str | None
@@ -189,7 +191,7 @@ def run_project(path: str | Path, *, until: str | None = None, only: str | None 
     for rec in records.values():
         notes += [n for n in rec.notes if n.startswith("no ") and n not in notes]
     report = run_dir / "eval" / "report.html"
-    summary = RunSummary(cfg.name, str(run_dir), rows, notes, str(report) if report.is_file() else None,
+    summary = RunSummary(cfg.name, str(run_dir), rows, str(lk.root), notes, str(report) if report.is_file() else None,
                          serve_command(ctx) if "merge" in records else None)
     _write_summary(run_dir, summary)
     return summary

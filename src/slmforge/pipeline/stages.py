@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from slmforge.data.io import read_jsonl, read_records, write_json, write_jsonl
-from slmforge.data.records import Message, PreferencePair, Provenance, SFTExample
+from slmforge.data.records import Message, PreferencePair, Provenance, SFTExample, instruction_of
 from slmforge.errors import ConfigError, DataError
 from slmforge.kit import LoadedKit, render_student_prompt
 from slmforge.llm.config import ModelConfig
@@ -143,8 +143,7 @@ def import_sft(ctx: Context, path: Path) -> list[SFTExample]:
     keep, out = _subject_filter(ctx), []
     for line, obj in read_jsonl(path):
         msgs = [Message(role=m["role"], content=m["content"]) for m in obj["messages"]]
-        user = [m.content for m in msgs if m.role == "user"][-1]
-        task, subject = (obj["task"], obj["subject_id"]) if obj.get("task") else _match(ctx.lk, user, path, line)
+        task, subject = (obj["task"], obj["subject_id"]) if obj.get("task") else _match(ctx.lk, instruction_of(msgs), path, line)
         if keep is None or subject in keep:
             out.append(SFTExample(id=f"{task}:{subject}:{line}", task=task, subject_id=subject, messages=msgs,
                                   provenance=Provenance(producer="import", kit_hash=ctx.lk.hash, source=f"{path}:{line}")))

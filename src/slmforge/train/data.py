@@ -13,22 +13,20 @@ the user message, else the prompt itself) so that no product appears on both sid
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 
+from slmforge.data.fields import subject_from
 from slmforge.data.io import read_jsonl
 from slmforge.data.split import assign_groups
 from slmforge.data.records import instruction_of
 from slmforge.errors import DataError
 
-_PRODUCT = re.compile(r'"product_name"\s*:\s*"([^"]+)"')
 
 
 def _subject(row: dict, prompt_text: str) -> str:
-    if row.get("subject_id"):
-        return str(row["subject_id"])
-    m = _PRODUCT.search(prompt_text)
-    return m.group(1) if m else prompt_text
+    """The held-out grouping key: :func:`slmforge.data.fields.subject_from` (as ``data split``), else the
+    prompt itself (a row of no known subject is its own group)."""
+    return subject_from(row.get("subject_id"), prompt_text) or prompt_text
 
 
 def _messages(obj, path: Path, line: int, field: str) -> list[dict]:

@@ -12,6 +12,7 @@ implicit reward β·log π/π_ref of chosen beats rejected) and margin are measu
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 from slmforge.train.config import TrainConfig
@@ -61,7 +62,7 @@ def train_dpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
         check_kept(manifest, trainer.eval_dataset, len(eval_rows), split="held-out", too_long=too_long,
                    max_length=args.max_length)
     if eval_rows and not resume:
-        manifest.metrics |= _reward_metrics(trainer.evaluate(), "before")
+        manifest.metrics |= _before_metrics(trainer, args)
     fit(trainer, out, resume=resume)
     if eval_rows:
         manifest.metrics |= _reward_metrics(trainer.evaluate(), "after")
@@ -72,6 +73,19 @@ def train_dpo(cfg: TrainConfig, *, resume: bool = False) -> Path:
     manifest.notes.append(f"base model: {base.name}")
     return finish(cfg, out, manifest, outputs=[result],
                   plot_keys=["loss", "eval_loss", "eval_rewards/accuracies", "eval_rewards/margins"])
+
+
+def _before_metrics(trainer, args) -> dict[str, float]:
+    """Held-out metrics before the first step. Then the policy *is* the reference (a fresh LoRA adapter has
+    B = 0, a full fine-tune starts from a copy), so every implicit reward β·log π/π_ref is 0: for the
+    sigmoid loss (Rafailov et al. 2023, eq. 7) the loss is −log σ(0) = ln 2, the margin 0 and the accuracy
+    (chosen reward strictly above rejected, TRL's definition) 0 — written without a forward pass. Other
+    loss types, label smoothing or weighting are evaluated."""
+    plain = (list(args.loss_type) == ["sigmoid"] and args.label_smoothing == 0 and not args.use_weighting
+             and args.ld_alpha is None)
+    if plain:
+        return {"eval_reward_accuracy_before": 0.0, "eval_reward_margin_before": 0.0, "eval_loss_before": math.log(2)}
+    return _reward_metrics(trainer.evaluate(), "before")
 
 
 def _reward_metrics(logs: dict, when: str) -> dict[str, float]:

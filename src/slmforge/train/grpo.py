@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from slmforge.data.records import instruction_of
 from slmforge.errors import ConfigError
 from slmforge.train.config import TrainConfig
 from slmforge.train.data import load_splits, read_sft_rows
@@ -77,7 +78,7 @@ def completion_rewards(run_dir: str | Path) -> list[dict]:
         for r in pq.read_table(path).to_pylist():
             names = [k for k in r if k not in ("step", "prompt", "completion", "advantage")]
             prompt = r["prompt"]
-            user = prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt if m["role"] == "user")
+            user = prompt if isinstance(prompt, str) else instruction_of(prompt)
             rewards = {k: float(r[k]) for k in names}
             rows.append({"step": int(r["step"]), "prompt": user, "completion": completion_text(r["completion"]),
                          "rewards": rewards, "reward": sum(rewards.values())})

@@ -94,12 +94,15 @@ def score_texts(rm_dir: str | Path, prompts: list[str | list[dict]], texts: list
     chats = [(p if isinstance(p, list) else [{"role": "user", "content": p}]) + [{"role": "assistant", "content": t}]
              for p, t in zip(prompts, texts, strict=True)]
     strings = [tok.apply_chat_template(c, tokenize=False) for c in chats]
-    scores: list[float] = []
+    order = sorted(range(len(strings)), key=lambda i: len(strings[i]))  # similar lengths per batch: less padding
+    scores = [0.0] * len(strings)
     with torch.no_grad():
-        for i in range(0, len(strings), batch_size):
-            batch = tok(strings[i:i + batch_size], return_tensors="pt", padding=True, truncation=True,
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            batch = tok([strings[j] for j in idx], return_tensors="pt", padding=True, truncation=True,
                         max_length=max_length, add_special_tokens=False)
-            scores += model(**batch).logits[:, 0].float().tolist()
+            for j, v in zip(idx, model(**batch).logits[:, 0].float().tolist(), strict=True):
+                scores[j] = v
     return scores
 
 
