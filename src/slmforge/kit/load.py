@@ -134,30 +134,7 @@ def load_catalog(catalog: Catalog, path: Path) -> dict[str, Subject]:
     """
     if not path.is_file():
         raise KitError("catalog file not found", file=path, field="catalog.path", fix="correct catalog.path in kit.yaml")
-    rows: list[tuple[int, dict[str, Any]]] = []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            if path.suffix.lower() == ".csv":
-                reader = csv.DictReader(f)
-                header = reader.fieldnames or []
-                for spec in catalog.fields:
-                    if spec.name not in header:
-                        raise KitError(f"column {spec.name!r} missing (header: {header})", file=path, line=1,
-                                       field=spec.name, fix="add the column or remove the field from kit.yaml")
-                rows = [(i + 2, r) for i, r in enumerate(reader)]
-            else:
-                for i, line in enumerate(f, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise KitError(f"invalid JSON: {e.msg}", file=path, line=i, fix="fix the JSON line") from e
-                    if not isinstance(obj, dict):
-                        raise KitError("each line must be a JSON object", file=path, line=i, fix="wrap the values in {}")
-                    rows.append((i, obj))
-    except UnicodeDecodeError as e:
-        raise KitError("catalog is not UTF-8", file=path, fix="re-save the file as UTF-8") from e
+    rows = _csv_rows(path, catalog) if path.suffix.lower() == ".csv" else _jsonl_objects(path, "catalog")
     names = [s.name for s in catalog.fields]
     if catalog.id_field not in names:
         raise KitError(f"id_field {catalog.id_field!r} is not a declared field {names}", field="catalog.id_field",
@@ -183,6 +160,49 @@ def load_catalog(catalog: Catalog, path: Path) -> dict[str, Subject]:
     return out
 
 
+def _csv_rows(path: Path, catalog) -> list[tuple[int, dict[str, Any]]]:
+    """``(line, row)`` of a CSV catalog (line 1 is the header), every declared field a column.
+
+    Raises:
+        KitError: not UTF-8, or a declared field with no column.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            for spec in catalog.fields:
+                if spec.name not in header:
+                    raise KitError(f"column {spec.name!r} missing (header: {header})", file=path, line=1,
+                                   field=spec.name, fix="add the column or remove the field from kit.yaml")
+            return [(i + 2, r) for i, r in enumerate(reader)]
+    except UnicodeDecodeError as e:
+        raise KitError("catalog is not UTF-8", file=path, fix="re-save the file as UTF-8") from e
+
+
+def _jsonl_objects(path: Path, what: str) -> list[tuple[int, dict[str, Any]]]:
+    """``(line, object)`` for every non-blank line of a kit's JSONL file (1-based lines, a BOM allowed).
+
+    Raises:
+        KitError: not UTF-8, invalid JSON or a line that is not a JSON object (names the line).
+    """
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as e:
+        raise KitError(f"{what} is not UTF-8", file=path, fix="re-save the file as UTF-8") from e
+    rows = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise KitError(f"invalid JSON: {e.msg}", file=path, line=i, fix="fix the JSON line") from e
+        if not isinstance(obj, dict):
+            raise KitError("each line must be a JSON object", file=path, line=i, fix="wrap the values in {}")
+        rows.append((i, obj))
+    return rows
+
+
 def load_golden(path: Path, kit: Kit, subjects: dict[str, Subject]) -> list[GoldenExample]:
     """Read golden examples (JSONL: ``id``, ``task``, ``subject_id``, ``text``, optional ``value``).
 
@@ -194,17 +214,7 @@ def load_golden(path: Path, kit: Kit, subjects: dict[str, Subject]) -> list[Gold
     task_ids = {t.id for t in kit.tasks}
     out: list[GoldenExample] = []
     seen: set[str] = set()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise KitError("golden file is not UTF-8", file=path, fix="re-save the file as UTF-8") from e
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise KitError(f"invalid JSON: {e.msg}", file=path, line=i, fix="fix the JSON line") from e
+    for i, obj in _jsonl_objects(path, "golden file"):
         for key in ("id", "task", "subject_id", "text"):
             if not isinstance(obj, dict) or not isinstance(obj.get(key), str) or not obj[key].strip():
                 raise KitError("missing or empty", file=path, line=i, field=key, fix=f"give every example a `{key}` string")
