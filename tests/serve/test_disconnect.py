@@ -44,10 +44,14 @@ def test_leaving_client_cancels_at_once(stream):
 
 
 def test_leaving_copy_client_cancels(server):
-    """/v1/copy without streaming: a long draft is abandoned; its generation stops and frees the slot."""
+    """/v1/copy without streaming: a long draft is abandoned; its generation stops and frees the slot.
+
+    Eight drafts of up to 1800 tokens with guard=retry: the batch runs until its longest draft ends, so it
+    outlasts the 0.5 s read timeout even when the random tiny model ends some drafts early (with three
+    drafts it once finished in time on CI)."""
     _wait_idle(server)
     before = server.health()
-    body = {"task": "paid_ad_cta", "subject_id": "Jasmine Pearl", "max_tokens": 1800, "n": 3}
+    body = {"task": "paid_ad_cta", "subject_id": "Jasmine Pearl", "max_tokens": 1800, "n": 8, "guard": "retry"}
     t0 = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(f"{server.base_url}/copy", json=body, headers=AUTH, timeout=httpx.Timeout(30, read=0.5))
