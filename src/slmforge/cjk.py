@@ -17,6 +17,10 @@ CJK_CLASS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u30fc"
 CJK_RE = regex.compile(f"[{CJK_CLASS}]")
 """One CJK character."""
 
+_KANA_RE = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
+_HANGUL_RE = regex.compile(r"\p{Hangul}")
+_HAN_RE = regex.compile(r"\p{Han}")
+
 _WIDE_RE = regex.compile(f"[{CJK_CLASS}\u3000-\u303f\uff00-\uffef]")
 """A character that costs about one token: CJK, CJK punctuation (U+3000–303F) or a full-width form (U+FF00–FFEF)."""
 
@@ -38,3 +42,14 @@ def estimate_prompt_tokens(messages: list[dict]) -> int:
     """Rough prompt tokens of chat ``messages``: :func:`estimate_tokens` of each content plus 4 tokens of
     chat-template overhead per message (OpenAI cookbook, "How to count tokens with tiktoken")."""
     return sum(estimate_tokens(str(m.get("content") or "")) + 4 for m in messages)
+
+
+def guess_language(text: str) -> str:
+    """The language of a text judged by script (Unicode Script property, UAX #24): any kana → ``ja``, else
+    any Hangul → ``ko``, else any Han → ``zh``, else ``en``. A rough guess, for choosing which full stop
+    and which call-to-action cues a rule stated in a prompt means."""
+    if _KANA_RE.search(text):
+        return "ja"
+    if _HANGUL_RE.search(text):
+        return "ko"
+    return "zh" if _HAN_RE.search(text) else "en"

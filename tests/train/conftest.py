@@ -18,3 +18,15 @@ def tiny_model(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny")
     return build_tiny_model(out, [MINIKIT / "products.csv", MINIKIT / "golden.jsonl"], vocab_size=600,
                             hidden_size=32, num_layers=2)
+
+
+@pytest.fixture
+def sft_file(tmp_path):
+    """A 12-row OpenAI-chat SFT file (user asks about tea i, assistant answers) for the hosted-path tests."""
+    from slmforge.data.io import write_jsonl
+
+    rows = [{"messages": [{"role": "user", "content": f"Describe tea {i}"},
+                          {"role": "assistant", "content": f"Tea {i} is green and light."}]} for i in range(12)]
+    path = tmp_path / "sft.jsonl"
+    write_jsonl(path, rows)
+    return path

@@ -8,18 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from slmforge.cli import app
-from slmforge.data.io import write_jsonl
 from slmforge.testing.server import ScriptedServer
 from slmforge.train import hosted as h
-
-
-@pytest.fixture
-def sft_file(tmp_path):
-    rows = [{"messages": [{"role": "user", "content": f"Describe tea {i}"},
-                          {"role": "assistant", "content": f"Tea {i} is green and light."}]} for i in range(12)]
-    path = tmp_path / "sft.jsonl"
-    write_jsonl(path, rows)
-    return path
 
 
 @pytest.fixture

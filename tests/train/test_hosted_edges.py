@@ -8,11 +8,9 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from typer.testing import CliRunner
 
 from slmforge.cli import app
-from slmforge.data.io import write_jsonl
 
 MODEL = "gpt-4.1-mini-2025-04-14"
 
@@ -39,15 +37,6 @@ class _Refuse(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # quiet
         pass
-
-
-@pytest.fixture
-def sft_file(tmp_path):
-    rows = [{"messages": [{"role": "user", "content": f"Describe tea {i}"},
-                          {"role": "assistant", "content": f"Tea {i} is green and light."}]} for i in range(12)]
-    path = tmp_path / "sft.jsonl"
-    write_jsonl(path, rows)
-    return path
 
 
 def test_estimate_is_shown_without_a_key(monkeypatch, sft_file, tmp_path):

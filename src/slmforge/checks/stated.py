@@ -15,11 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import regex
-
 from slmforge.checks.constraints import check_constraints, cta_spans
 from slmforge.checks.extract import extract_constraints, extract_required_terms
 from slmforge.checks.text import prepare, term_matcher
+from slmforge.cjk import guess_language
 from slmforge.kit.schema import Constraints
 
 RULES: dict[str, str] = {
@@ -28,22 +27,6 @@ RULES: dict[str, str] = {
     "terms": "required terms",
 }
 """Rule families, in report order: key → the name tables print."""
-
-_KANA_RE = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
-_HANGUL_RE = regex.compile(r"\p{Hangul}")
-_HAN_RE = regex.compile(r"\p{Han}")
-
-
-def guess_language(text: str) -> str:
-    """The language of a prompt judged by script (Unicode Script property, UAX #24): any kana → ``ja``,
-    else any Hangul → ``ko``, else any Han → ``zh``, else ``en``. Only decides which full stop and which
-    call-to-action cues a stated rule means, so a rough guess is enough."""
-    if _KANA_RE.search(text):
-        return "ja"
-    if _HANGUL_RE.search(text):
-        return "ko"
-    return "zh" if _HAN_RE.search(text) else "en"
-
 
 @dataclass(frozen=True)
 class StatedRule:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slmforge.llm.ledger import Ledger
-from slmforge.pipeline.state import read_record
+from slmforge.pipeline.state import STAGE_FILE, read_record
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ PANELS: dict[str, tuple[str, ...]] = {
     "accuracy": ("accuracy", "eval_accuracy", "rewards/accuracies", "eval_rewards/accuracies"),
 }
 _REWARD_FN = re.compile(r"^rewards/[^/]+/mean$")
-_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 
 
 @dataclass
@@ -96,33 +95,10 @@ def _record(stage_dir: Path):
 
 def find_run_dir(report_dir: str | Path) -> Path | None:
     """The run dir that holds ``report_dir``: its parent when any stage folder there has a stage record."""
+    from slmforge.pipeline.project import STAGES
+
     parent = Path(report_dir).resolve().parent
-    stages = ("model", *DATA_STAGES, "split", *TRAINED_STAGES)
-    return parent if any((parent / s / "stage.json").is_file() for s in stages) else None
-
-
-def _jsonl_rows(path: Path) -> list[dict]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            log.warning("%s line %d is not JSON (cut off by a kill?); skipped in the training curve", path, n)
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
-
-
-def _last_trainer_state(stage_dir: Path) -> Path | None:
-    found = []
-    for p in [*stage_dir.glob("checkpoint-*/trainer_state.json"), *stage_dir.glob("checkpoints/checkpoint-*/trainer_state.json")]:
-        m = _CHECKPOINT.match(p.parent.name)
-        if m:
-            found.append((int(m.group(1)), p))
-    return max(found)[1] if found else None
+    return parent if any((parent / s / STAGE_FILE).is_file() for s in STAGES) else None
 
 
 def training_history(stage_dir: Path) -> tuple[list[dict], str]:
@@ -132,12 +108,15 @@ def training_history(stage_dir: Path) -> tuple[list[dict], str]:
         ``(rows, source)``: rows of ``metrics.jsonl``, else the ``log_history`` of the latest
         checkpoint's ``trainer_state.json``; ``([], "")`` when there is neither.
     """
-    metrics = stage_dir / "metrics.jsonl"
-    if metrics.is_file():
-        return _jsonl_rows(metrics), str(metrics)
-    state = _last_trainer_state(stage_dir)
-    if state is None:
+    from slmforge.train.callbacks import METRICS, read_metrics
+    from slmforge.train.runner import last_checkpoint
+
+    if (stage_dir / METRICS).is_file():
+        return read_metrics(stage_dir), str(stage_dir / METRICS)
+    ckpt = last_checkpoint(stage_dir)  # the newest checkpoint whose trainer_state.json is complete
+    if ckpt is None:
         return [], ""
+    state = Path(ckpt) / "trainer_state.json"
     try:
         history = json.loads(state.read_text(encoding="utf-8")).get("log_history", [])
     except json.JSONDecodeError:

@@ -98,11 +98,23 @@ class InterruptCallback(TrainerCallback):
 
 
 def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The rows of ``run_dir/metrics.jsonl`` (empty list when absent)."""
+    """The rows of ``run_dir/metrics.jsonl`` (empty list when absent). A line that does not parse — the
+    last one, cut off by a kill mid-write — is skipped with a warning, so a resumed run still plots."""
     path = Path(run_dir) / METRICS
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            log.warning("%s line %d is not JSON (cut off by a kill?); skipped", path, n)
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
 
 
 def plot_metrics(run_dir: str | Path, keys: list[str]) -> Path:
