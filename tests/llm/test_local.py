@@ -70,6 +70,28 @@ def test_client_local_backend_batches_and_caches(tiny_model, ledger_path):
     assert [r["backend"] for r in rows] == ["local"] * 12 and sum(r["from_cache"] for r in rows) == 6
 
 
+def test_local_batches_fill_batch_size_above_max_concurrency(tiny_model, ledger_path, monkeypatch):
+    """A local model generates ``batch_size`` prompts per call even when ``max_concurrency`` is smaller
+    (the micro-batcher can only batch what the client lets into flight)."""
+    from slmforge.llm.local import LocalModel
+
+    sizes = []
+    real = LocalModel.generate_with_usage
+
+    def spy(self, batch, **kw):
+        sizes.append(len(batch))
+        return real(self, batch, **kw)
+
+    monkeypatch.setattr(LocalModel, "generate_with_usage", spy)
+    cfg = ModelConfig(backend="local", model=tiny_model, device="cpu", batch_size=12, max_concurrency=2,
+                      temperature=0.0, max_tokens=4)
+    assert cfg.in_flight() == 12
+    client = LLMClient({"weak": cfg}, ledger=ledger_path)
+    out = client.chat_many("weak", make_batch(12), stage="prefs", progress=False)
+    assert all(r.ok for r in out)
+    assert sizes == [12]
+
+
 def test_local_model_that_cannot_load_falls_back(tmp_path, ledger_path):
     with ScriptedServer() as srv:
         fallback = ModelConfig(backend="openai", model="gpt-4o-mini", base_url=srv.base_url)

@@ -94,6 +94,8 @@ class EvalConfig(StrictModel):
     judge: JudgeConfig | None = Field(default_factory=JudgeConfig, description="null: no LLM judge.")
     checks: list[str] | None = Field(default=None, description="Check names to run (default: all).")
     rm_dir: str | None = Field(default=None, description="Trained reward model dir; adds an `rm` score column.")
+    rm_dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+        default="auto", description="Weights dtype of the reward model while scoring (slmforge.models.load.resolve_dtype).")
     n_boot: int = Field(default=1000, ge=50, description="Bootstrap replicates for confidence intervals.")
     seed: int = Field(default=0, description="Seed of label shuffling and bootstrap.")
     worst_n: int = Field(default=10, ge=0, description="Rows in the worst-items table.")

@@ -83,15 +83,16 @@ def rule_rows(lk: LoadedKit, cfg: EvalConfig, items: list[HeldoutItem], gens: li
     return rows
 
 
-def add_rm_scores(rows: list[dict[str, Any]], items: list[HeldoutItem], rm_dir: str) -> None:
+def add_rm_scores(rows: list[dict[str, Any]], items: list[HeldoutItem], rm_dir: str, *, dtype: str = "auto") -> None:
     """Put the reward model's score (an unbounded logit, higher = preferred) into each scored row as ``rm``,
-    and the ``rm+checks`` score of :mod:`slmforge.evaluate.scorers` (from ``rm`` and the ``pass.*`` columns)."""
+    and the ``rm+checks`` score of :mod:`slmforge.evaluate.scorers` (from ``rm`` and the ``pass.*`` columns).
+    ``dtype``: the reward model's weights dtype name (:data:`slmforge.models.load.DTYPES`)."""
     from slmforge.evaluate.scorers import add_rm_checks_column
     from slmforge.train.rm import score_texts
 
     scored = [r for r in rows if r["text"].strip()]
     prompts = {it.id: it.instruction for it in items}
-    rm = score_texts(rm_dir, [prompts[r["item_id"]] for r in scored], [r["text"] for r in scored])
+    rm = score_texts(rm_dir, [prompts[r["item_id"]] for r in scored], [r["text"] for r in scored], dtype=dtype)
     for r, v in zip(scored, rm, strict=True):
         r["rm"] = round(float(v), 4)
     add_rm_checks_column(rows)
@@ -194,7 +195,7 @@ def evaluate(lk: LoadedKit, cfg: EvalConfig, client: Any, out_dir: str | Path, *
     write_jsonl(out / "generations.jsonl", gens)
     rows = rule_rows(lk, cfg, items, gens)
     if cfg.rm_dir:
-        add_rm_scores(rows, items, cfg.rm_dir)
+        add_rm_scores(rows, items, cfg.rm_dir, dtype=cfg.rm_dtype)
     scores: list[PointScore] = []
     verdicts: list[PairVerdict] = []
     steps: dict[str, Any] = {}

@@ -148,7 +148,7 @@ class LLMClient:
             # Requests are prepared (hashed, looked up in the ledger) just before a slot frees up,
             # not all at once: otherwise preparing a large batch stalls the event loop before the
             # first replies are read, and the replies of the first wave wait behind it.
-            window = asyncio.Semaphore(2 * max(cfg.max_concurrency for cfg in self._chain(role)))
+            window = asyncio.Semaphore(2 * max(cfg.in_flight() for cfg in self._chain(role)))
 
             async def one(i: int, messages: list[dict]) -> None:
                 async with window:
@@ -286,7 +286,7 @@ class LLMClient:
 
         state = self._state()
         if cfg.label() not in state.semaphores:
-            state.semaphores[cfg.label()] = asyncio.Semaphore(cfg.max_concurrency)
+            state.semaphores[cfg.label()] = asyncio.Semaphore(cfg.in_flight())
         if cfg.label() not in self._limiters:
             self._limiters[cfg.label()] = RateLimiter(cfg.rpm, cfg.tpm)
         async with state.semaphores[cfg.label()]:

@@ -53,6 +53,9 @@ class ModelConfig(StrictModel):
     adapter: str | None = Field(default=None, description="local: LoRA adapter folder (PEFT).")
     device: str | None = Field(default=None, description="local: torch device; None = cuda if available.")
     batch_size: int = Field(default=8, ge=1, description="local: prompts per generate() call.")
+    dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+        default="auto", description="local: weights dtype (slmforge.models.load.resolve_dtype); fast = bf16 on "
+                                    "CUDA and on a CPU with AMX / AVX512-BF16.")
     max_concurrency: int = Field(default=8, ge=1, description="Requests in flight at once for this model.")
     rpm: int | None = Field(default=None, ge=1, description="Requests-per-minute limit (token bucket).")
     tpm: int | None = Field(default=None, ge=1, description="Tokens-per-minute limit (prompt estimate + max_tokens).")
@@ -96,6 +99,12 @@ class ModelConfig(StrictModel):
     def label(self) -> str:
         """Short name for logs and the ledger: ``backend:model`` (+ ``@adapter``)."""
         return f"{self.backend}:{self.model}" + (f"@{self.adapter}" if self.adapter else "")
+
+    def in_flight(self) -> int:
+        """Requests in flight at once: ``max_concurrency``, and for a local model at least ``batch_size``
+        (its micro-batcher can only batch the requests that are queued, so a bound below ``batch_size``
+        would cap every ``generate`` call at ``max_concurrency`` prompts)."""
+        return max(self.max_concurrency, self.batch_size) if self.backend == "local" else self.max_concurrency
 
 
 def load_models(path: str | Path | None = None, extra: dict[str, dict] | None = None) -> dict[str, ModelConfig]:

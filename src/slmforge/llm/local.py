@@ -20,19 +20,20 @@ class LocalModel:
         adapter: folder of a PEFT LoRA adapter to apply on top, or ``None``. When the adapter
             folder holds a tokenizer (TRL saves one there) it is used instead of the base's.
         device: torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``); ``None`` = CUDA when available.
+        dtype: weights dtype name (:data:`slmforge.models.load.DTYPES`).
 
     Raises:
         ConfigError: the model does not load (what was tried is named), or its tokenizer has no chat template.
     """
 
-    def __init__(self, model: str, adapter: str | None = None, device: str | None = None) -> None:
+    def __init__(self, model: str, adapter: str | None = None, device: str | None = None, dtype: str = "auto") -> None:
         import torch
 
         from slmforge.models import load_model
 
         self.name = model
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        loaded = load_model(model, device=self.device, adapter=adapter)
+        loaded = load_model(model, device=self.device, adapter=adapter, dtype=dtype)
         self.tokenizer, self.model = loaded.tokenizer, loaded.model
         if not self.tokenizer.chat_template:
             raise ConfigError(f"tokenizer of {loaded.name} has no chat template", field="model",

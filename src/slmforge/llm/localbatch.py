@@ -22,7 +22,7 @@ class LocalModels:
     """Local models loaded once per process and shared by event loops (thread-safe)."""
 
     def __init__(self) -> None:
-        self._models: dict[str, LocalModel] = {}
+        self._models: dict[tuple[str, str], LocalModel] = {}
         self._lock = threading.Lock()
 
     def get(self, cfg: ModelConfig) -> LocalModel:
@@ -31,13 +31,14 @@ class LocalModels:
         Raises:
             CallFailed: (``down=True``) the model or adapter cannot be loaded.
         """
+        key = (cfg.label(), cfg.dtype)
         with self._lock:
-            if cfg.label() not in self._models:
+            if key not in self._models:
                 try:
-                    self._models[cfg.label()] = LocalModel(cfg.model, adapter=cfg.adapter, device=cfg.device)
+                    self._models[key] = LocalModel(cfg.model, adapter=cfg.adapter, device=cfg.device, dtype=cfg.dtype)
                 except (OSError, ValueError, ConfigError) as e:
                     raise CallFailed(f"cannot load local model {cfg.label()}: {e}", attempts=1, down=True) from None
-            return self._models[cfg.label()]
+            return self._models[key]
 
 
 class LocalBatcher:

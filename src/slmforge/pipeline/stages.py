@@ -61,7 +61,7 @@ class Context:
         """A local-backend role for ``model`` (+ LoRA ``adapter``) on the student's device; 32 prompts per
         ``generate`` call (a small model on a CPU is bound by reading its weights, so wide batches are cheap)."""
         return ModelConfig(backend="local", model=model, adapter=adapter, device=self.cfg.student.device,
-                           **({"batch_size": 32} | kw))
+                           dtype=self.cfg.student.dtype, **({"batch_size": 32} | kw))
 
     def client(self, roles: dict[str, ModelConfig]):
         """An LLMClient over the run's ledger with ``roles`` (run id = project name).

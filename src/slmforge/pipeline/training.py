@@ -24,7 +24,7 @@ def _train_config(ctx: Context, method: str, d: Path, base: list[str], train: Pa
 
     cfg = TrainConfig.model_validate({
         "method": method, "output_dir": str(d), "model": {"base": base, "load_in_4bit": ctx.cfg.student.load_in_4bit,
-                  "gradient_checkpointing": ctx.cfg.student.gradient_checkpointing},
+                  "gradient_checkpointing": ctx.cfg.student.gradient_checkpointing, "dtype": ctx.cfg.student.dtype},
         "data": {"train": str(train), "eval": str(eval_) if eval_ else None, "max_rows": section.max_rows,
                  "max_eval_rows": section.max_eval_rows},
         "lora": section.lora, "rewards": rewards or {}, "trl": section.trl,
@@ -139,7 +139,7 @@ def eval_setup(ctx: Context) -> tuple[EvalConfig, dict[str, ModelConfig], list[s
         notes.append("no judge endpoint: evaluation uses the rule metrics and the reward model only")
     cfg = EvalConfig(candidates=candidates, heldout=str(ctx.dir("split") / "test.jsonl"), max_items=e.max_items,
                      sampling=e.sampling, judge=judge, n_boot=e.n_boot,
-                     rm_dir=str(ctx.dir("rm")) if "rm" in ctx.enabled else None)
+                     rm_dir=str(ctx.dir("rm")) if "rm" in ctx.enabled else None, rm_dtype=ctx.cfg.student.dtype)
     return cfg, roles, notes
 
 

@@ -1,7 +1,8 @@
 """Load the base model (fallback chain, offline-aware), pick precision per device, and build the LoRA config.
 
 Policy (issue 6): on CUDA bf16 weights, gradient checkpointing on, optional 4-bit NF4 (QLoRA,
-Dettmers et al. 2023, via bitsandbytes, imported only when asked); on CPU fp32 and no checkpointing.
+Dettmers et al. 2023, via bitsandbytes, imported only when asked); on CPU fp32 and no checkpointing,
+or bf16 with ``model.dtype: fast`` on a CPU with AMX / AVX512-BF16 (:func:`slmforge.models.load.resolve_dtype`).
 Adapters never add tokens nor ``modules_to_save`` so vLLM can serve them per request.
 """
 
@@ -37,7 +38,7 @@ def load_base(section: ModelSection, *, kind: str = "causal", seed: int | None =
     Raises:
         ConfigError: none of the candidates loads (each reason listed), or 4-bit asked without CUDA.
     """
-    return load_first(section.base, kind=kind, load_in_4bit=section.load_in_4bit, seed=seed)
+    return load_first(section.base, kind=kind, load_in_4bit=section.load_in_4bit, seed=seed, dtype=section.dtype)
 
 
 def lora_config(section: LoraSection, *, task_type: str = "CAUSAL_LM"):
@@ -55,8 +56,13 @@ def lora_config(section: LoraSection, *, task_type: str = "CAUSAL_LM"):
 
 def device_defaults(section: ModelSection) -> dict:
     """TRL/TrainingArguments defaults that depend on the device; the YAML ``trl:`` section overrides them."""
+    import torch
+
+    from slmforge.models.load import resolve_dtype
+
     cuda = use_cuda()
     checkpointing = cuda if section.gradient_checkpointing is None else section.gradient_checkpointing
-    return {"bf16": cuda, "fp16": False, "gradient_checkpointing": checkpointing, "use_cpu": not cuda,
+    bf16 = resolve_dtype(section.dtype, None) == torch.bfloat16
+    return {"bf16": bf16, "fp16": False, "gradient_checkpointing": checkpointing, "use_cpu": not cuda,
             "report_to": "none", "save_strategy": "epoch", "save_total_limit": 2, "eval_strategy": "epoch",
             "logging_steps": 1, "dataloader_num_workers": 0, "seed": 0}

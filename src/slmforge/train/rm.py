@@ -75,7 +75,7 @@ def train_rm(cfg: TrainConfig, *, resume: bool = False) -> Path:
 
 
 def score_texts(rm_dir: str | Path, prompts: list[str | list[dict]], texts: list[str], *,
-                batch_size: int = 8, max_length: int = 1024) -> list[float]:
+                batch_size: int = 8, max_length: int = 1024, dtype: str = "auto") -> list[float]:
     """Score answers with a trained reward model (higher = preferred).
 
     Args:
@@ -84,13 +84,15 @@ def score_texts(rm_dir: str | Path, prompts: list[str | list[dict]], texts: list
         texts: the answers to score, same length as ``prompts``.
         batch_size: texts per forward pass.
         max_length: truncation length in tokens.
+        dtype: weights dtype name (:data:`slmforge.models.load.DTYPES`); ``fast`` scores in bf16 on a CPU
+            with AMX / AVX512-BF16 (scores then differ from float32 ones in their low digits).
 
     Returns:
         one unbounded real score (logit) per text.
     """
     import torch
 
-    tok, model = _load(str(rm_dir))
+    tok, model = _load(str(rm_dir), dtype)
     chats = [(p if isinstance(p, list) else [{"role": "user", "content": p}]) + [{"role": "assistant", "content": t}]
              for p, t in zip(prompts, texts, strict=True)]
     strings = [tok.apply_chat_template(c, tokenize=False) for c in chats]
@@ -107,11 +109,11 @@ def score_texts(rm_dir: str | Path, prompts: list[str | list[dict]], texts: list
 
 
 @lru_cache(maxsize=2)
-def _load(rm_dir: str):
+def _load(rm_dir: str, dtype: str = "auto"):
     from slmforge.models import load_model
 
     path = Path(rm_dir) / "model" if (Path(rm_dir) / "model").is_dir() else Path(rm_dir)
-    loaded = load_model(str(path), kind="seqcls")
+    loaded = load_model(str(path), kind="seqcls", dtype=dtype)
     return loaded.tokenizer, loaded.model.eval()
 
 
