@@ -54,3 +54,17 @@ def test_serve_command_sends_the_system_prompt_when_training_did(tmp_path: Path)
     assert _trained_with_system(train)
     train.write_text(json.dumps({"messages": row["messages"][1:]}) + "\n", encoding="utf-8")
     assert not _trained_with_system(train) and not _trained_with_system(tmp_path / "none.jsonl")
+
+
+def test_serve_command_serves_in_the_dtype_the_student_used(tmp_path: Path):
+    from types import SimpleNamespace
+
+    from slmforge.pipeline.run import serve_command
+    from slmforge.pipeline.stages import Context
+
+    def ctx(dtype: str) -> Context:
+        cfg = SimpleNamespace(student=SimpleNamespace(dtype=dtype))
+        return Context(cfg=cfg, lk=SimpleNamespace(root=tmp_path / "kit"), run_dir=tmp_path, roles={}, enabled=set())
+
+    assert serve_command(ctx("fast")).endswith("--dtype fast")
+    assert "--dtype" not in serve_command(ctx("auto"))

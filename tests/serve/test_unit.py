@@ -79,3 +79,6 @@ def test_cli_prints_vllm_command(tmp_path):
                                  f"--enable-lora --lora-modules sft={path} --max-lora-rank 8 --max-loras 1"
     bad = CliRunner().invoke(app, ["serve", "--model", "m", "--adapter", "oops"])
     assert bad.exit_code == 2 and "NAME=PATH" in bad.output
+    for flag, value, field in (("--dtype", "half", "dtype"), ("--max-concurrency", "0", "max_concurrency")):
+        bad = CliRunner().invoke(app, ["serve", "--model", "m", flag, value])
+        assert bad.exit_code == 2 and f"{field}:" in bad.output and "Traceback" not in bad.output, bad.output

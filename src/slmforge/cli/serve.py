@@ -33,20 +33,25 @@ def serve(
                                         "did in training (`slmforge run` prints it in the serve command)."),
     guard_retries: int = typer.Option(2, help="/v1/copy guard=retry: regenerations per failing draft."),
     device: str | None = typer.Option(None, help="torch device (cpu, cuda, cuda:1); default: best available."),
+    dtype: str = typer.Option("auto", help="Weights dtype: auto (bf16 on CUDA, float32 on CPU), fast (bf16 also on "
+                                           "a CPU with AMX / AVX512-BF16), float32 or bfloat16."),
     engine: str = typer.Option("transformers", help="transformers (serve here) or vllm (print the vllm command)."),
     exec_: bool = typer.Option(False, "--exec", help="With --engine vllm: run the command instead of printing it."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
     """Serve a model and its LoRA adapters over the OpenAI API, with brand-checked /v1/copy and a playground at /."""
+    from slmforge.config import validate
     from slmforge.errors import ConfigError
     from slmforge.serve.config import ServeConfig, parse_adapter_specs
 
     if engine not in ("transformers", "vllm"):
         raise ConfigError(f"unknown engine {engine!r}", field="--engine", fix="use transformers or vllm")
-    cfg = ServeConfig(model=model, adapters=parse_adapter_specs(adapter), kit=str(kit) if kit else None, host=host,
-                      allowed_hosts=allowed_host, port=port, api_key=api_key, max_concurrency=max_concurrency,
-                      max_body_bytes=max_body_bytes, default_max_tokens=max_tokens, served_model_name=served_model_name,
-                      student_system=student_system, guard_max_retries=guard_retries, device=device, engine=engine)
+    # validated like a config file: a bad option value is a ConfigError naming the field (exit 2)
+    cfg = validate(ServeConfig, dict(
+        model=model, adapters=parse_adapter_specs(adapter), kit=str(kit) if kit else None, host=host,
+        allowed_hosts=allowed_host, port=port, api_key=api_key, max_concurrency=max_concurrency,
+        max_body_bytes=max_body_bytes, default_max_tokens=max_tokens, served_model_name=served_model_name,
+        student_system=student_system, guard_max_retries=guard_retries, device=device, dtype=dtype, engine=engine))
     if engine == "vllm":
         from slmforge.serve.vllm import exec_vllm, format_command, vllm_command
 

@@ -263,6 +263,8 @@ def serve_command(ctx: S.Context) -> str:
     parts.append(f"--kit {ctx.lk.root}")
     if _trained_with_system(ctx.dir("split") / "train.jsonl"):
         parts.append("--student-system")
+    if ctx.cfg.student.dtype != "auto":
+        parts.append(f"--dtype {ctx.cfg.student.dtype}")
     return " ".join(parts)
 
 

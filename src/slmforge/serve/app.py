@@ -124,7 +124,8 @@ def create_app(cfg: ServeConfig, *, engine: Engine | None = None) -> FastAPI:
     Raises:
         KitError: ``cfg.kit`` cannot be loaded.
     """
-    engine = engine or Engine(cfg.model, cfg.adapters, base_id=cfg.base_model_id(), device=cfg.device)
+    engine = engine or Engine(cfg.model, cfg.adapters, base_id=cfg.base_model_id(), device=cfg.device,
+                               dtype=cfg.dtype)
     kit = None
     if cfg.kit:
         from slmforge.kit import load_kit

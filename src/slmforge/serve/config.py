@@ -59,6 +59,9 @@ class ServeConfig(StrictModel):
     default_max_tokens: int = Field(default=256, ge=1, description="Completion tokens when a request gives none.")
     max_n: int = Field(default=8, ge=1, description="Largest `n` (choices / drafts) per request.")
     device: str | None = Field(default=None, description="torch device ('cpu', 'cuda', 'cuda:1'); default: best available.")
+    dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+        default="auto", description="Weights dtype (slmforge.models.load.resolve_dtype); fast = bf16 on CUDA and on "
+                                    "a CPU with AMX / AVX512-BF16.")
     json_attempts: int = Field(
         default=3, ge=1,
         description="Generations tried per choice when response_format is json_object before answering 422.",

@@ -36,16 +36,18 @@ class Engine:
         adapters: model id → LoRA adapter folder.
         base_id: model id of the base model.
         device: torch device, default the best available.
+        dtype: weights dtype name (:data:`slmforge.models.load.DTYPES`).
 
     Attributes:
         model_ids: the served ids, base first.
         max_context: the model's context window in tokens (``max_position_embeddings``).
     """
 
-    def __init__(self, model: str, adapters: dict[str, str], *, base_id: str, device: str | None = None) -> None:
+    def __init__(self, model: str, adapters: dict[str, str], *, base_id: str, device: str | None = None,
+                 dtype: str = "auto") -> None:
         from slmforge.llm.local import LocalModel
 
-        local = LocalModel(model, device=device)
+        local = LocalModel(model, device=device, dtype=dtype)
         self.tokenizer = local.tokenizer
         self.model = local.model
         if adapters:
