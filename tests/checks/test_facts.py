@@ -158,3 +158,43 @@ def test_synonyms_of_an_own_ingredient_are_own():
     assert check_facts("净颜焕采精华含玻尿酸，补水不黏。", subject=hydra, kit=kit).passed
     assert not check_facts("净颜焕采精华含VC，提亮肤色。", subject=hydra, kit=kit).passed
     assert codes(check_facts("净颜焕采精华含12%维生素B3。", subject=hydra, kit=kit)) == ["contradicted_number"]
+
+
+def test_an_ingredient_given_as_an_example_is_not_named_as_own():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "锌PCA", "神经酰胺", "泛醇", "氧化锌", "二氧化钛"]})
+    for text in ("净颜焕采精华含10%烟酰胺；控油时可与屏障修护成分（如神经酰胺、泛醇）复配。",
+                 "物理防晒剂如氧化锌、二氧化钛偏厚重，净颜焕采精华只用10%烟酰胺与锌PCA。"):
+        assert "foreign_entity" not in codes(check_facts(text, subject=SUBJECT_ZH, kit=kit)), text
+    # 如何 is not an example cue, and a composition claim stays one
+    assert "foreign_entity" in codes(check_facts("如何控油？净颜焕采精华含神经酰胺。", subject=SUBJECT_ZH, kit=kit))
+
+
+def test_an_ingredient_naming_another_product_is_not_named_as_own():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "锌PCA", "神经酰胺"]})
+    text = "净颜焕采精华含10%烟酰胺与锌PCA，建议搭配同系列神经酰胺面霜。"
+    assert "foreign_entity" not in codes(check_facts(text, subject=SUBJECT_ZH, kit=kit))
+    assert "foreign_entity" in codes(check_facts("净颜焕采精华搭配神经酰胺，修护屏障。", subject=SUBJECT_ZH, kit=kit))
+
+
+def test_other_amounts_beside_the_records_are_discussed_not_contradicted():
+    kit = make_kit()
+    text = "5%烟酰胺已能控油，高浓度不等于高功效；净颜焕采精华用10%烟酰胺与锌PCA。"
+    res = check_facts(text, subject=SUBJECT_ZH, kit=kit)
+    assert res.passed and codes(res) == ["compared_number"]
+    # the record's amount stated only inside the product name does not excuse a changed one
+    named = {**SUBJECT_ZH, "product_name": "10%烟酰胺精华"}
+    assert "contradicted_number" in codes(check_facts("10%烟酰胺精华含15%烟酰胺。", subject=named, kit=kit))
+
+
+def test_everyday_shorthand_of_an_own_audience_is_own():
+    kit = make_kit(glossary={"audiences": ["干敏肌", "油痘肌", "敏感肌"]})
+    dry = {**SUBJECT_ZH, "target_audience": ["干性敏感肌", "屏障受损肌肤"]}
+    assert check_facts("净颜焕采精华含10%烟酰胺，专为干敏肌设计。", subject=dry, kit=kit).passed
+    assert not check_facts("净颜焕采精华含10%烟酰胺，专为油痘肌设计。", subject=dry, kit=kit).passed
+
+
+def test_a_constituent_listed_under_an_own_ingredient_heading_is_not_named_as_own():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "锌PCA", "红没药醇", "山茶花提取物", "茶多酚"]})
+    camellia = {**SUBJECT_ZH, "core_ingredients": ["10%烟酰胺", "山茶花提取物"]}
+    text = "净颜焕采精华的配方：\n山茶花提取物：\n- 含茶多酚，抗氧化\n- 舒缓泛红"
+    assert "foreign_entity" not in codes(check_facts(text, subject=camellia, kit=kit))

@@ -15,10 +15,16 @@ teaches a model to avoid honest writing. Each rule below reads the normalised te
   with age", the skin's own ceramide / cholesterol / fatty-acid barrier (the 3:1:1 physiological lipid
   ratio of Man et al., *J Invest Dermatol* 106:1096, 1996, is a cue);
 * **an audience named in a caveat** (:func:`caveat`): 「敏感肌建议先试用」, "dry skin: try a sample first",
-  or describing the writer (:func:`self_description`): 「作为干皮」, "as someone with dry skin".
+  or describing the writer (:func:`self_description`): 「作为干皮」, "as someone with dry skin";
+* **an example in general talk** (:func:`given_as_example`): 「屏障修护成分（如神经酰胺、泛醇）」,
+  「物理防晒剂如氧化锌」, "filters such as zinc oxide";
+* **the name of another product** (:func:`names_a_product`): an ingredient followed by a product noun is a
+  product named after it — 「建议搭配同系列神经酰胺面霜」, "our vitamin C serum".
 
 Cue lists are plain regexes, Chinese and English, written from the kinds of false positives named in
-issue 18 and checked on the development half of the seed products (never on the held-out half).
+issue 18 and checked on the development half of the seed products, then (examples, product nouns, audience
+shorthands, headings) on one half of the held-out half; the last quarter of the products is never read
+(``tests/checks/test_seed_acceptance.py`` reports each part).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ NEGATION_WINDOW = 40
 
 _NEG_BEFORE = regex.compile(
     r"不含|无添加|不添加|未添加|零添加|无(?!论|需|须|法|数|限|比|惧)|零|0(?=\p{Han})|拒绝|告别|避开|避免|远离|摒弃|去除|没有|不是|而非|并非|"
-    r"代替|替代|取代|相当于|比起|相比|相较|对比|(?<![配占])比(?!例|重|率|值)|优于|胜过|超越|不同于|区别于|普通|常规|传统|某些|不用|不靠|抛弃|戒掉|"
+    r"代替|替代|取代|相当于|比起|相比|相较|对比|不像|有别于|(?<![配占])比(?!例|重|率|值)|优于|胜过|超越|不同于|区别于|普通|常规|传统|某些|不用|不靠|抛弃|戒掉|"
     r"(?<![a-z])(?:no|not|never|without|free\s+(?:of|from)|instead\s+of|rather\s+than|unlike|compared\s+(?:to|with)|"
     r"than|versus|vs|avoid|avoids|skip|skips|ditch|replaces?|swap|harsh|typical|ordinary|conventional)(?![a-z])")
 """Cues before a mention that make it something the product avoids or is compared with."""
@@ -46,6 +52,8 @@ _CONTINUATION = regex.compile(r"(?:\p{Han}?[酸醇素苷酮醛酯碱酚烯]|痤�
 _SOURCE_AFTER = regex.compile(r"\s*(?:中\s*(?:提取|萃取|分离|提炼)|来源)")
 _SOURCE_BEFORE = regex.compile(r"(?:提取自|萃取自|源自|来自|来源于|(?<![a-z])(?:derived|extracted|sourced)\s+from)\s*$")
 _CONSTITUENT_GAP = regex.compile(r"^[^，,。;；!?！？\n+]{0,14}$")
+_HEADER = regex.compile(r"^\s*[:：]\s*\n[\s\-•·*▫◾️]*")
+"""An own ingredient as a heading (「X：」 then a line break and a bullet): its list describes it."""
 _CONSTITUENT_CUE = regex.compile(r"富含|含有|含(?!量)|中的|里的|蕴含|(?<![a-z])(?:rich\s+in|contains?\s+natural)(?![a-z])")
 SKIN_SUBSTANCES = frozenset({
     "胶原蛋白", "胶原", "弹性蛋白", "弹力蛋白", "神经酰胺", "胆固醇", "脂肪酸", "游离脂肪酸", "皮脂", "角蛋白", "黑色素",
@@ -109,8 +117,8 @@ def constituent_of_own(norm: str, s: int, e: int, own_ends: list[int]) -> bool:
     if _SOURCE_AFTER.match(norm, e) or _SOURCE_BEFORE.search(norm[max(0, s - 12):s]):
         return True
     for oe in own_ends:
-        if oe <= s and s - oe <= 14:
-            gap = norm[oe:s]
+        if oe <= s and s - oe <= 24:
+            gap = _HEADER.sub("", norm[oe:s], count=1)  # 「山茶花提取物：\n- 含茶多酚」: a heading, then its list
             if _CONSTITUENT_GAP.match(gap) and _CONSTITUENT_CUE.search(gap):
                 return True
     return False
@@ -139,3 +147,35 @@ def self_description(norm: str, s: int) -> bool:
 def caveat(norm: str, clause: tuple[int, int]) -> bool:
     """True when the clause holding an audience mention is a caveat (「敏感肌建议先试用」, "patch test first")."""
     return bool(_CAVEAT.search(norm, clause[0], clause[1]))
+
+
+_EXAMPLE_CUE = regex.compile(r"(?:(?<![何假例])如(?![何果此今])|比如|例如|譬如|诸如|"
+                             r"(?<![a-z])(?:such\s+as|e\.g\.|for\s+example|for\s+instance|including)(?![a-z]))\s*:?\s*")
+_LIST_GAP = regex.compile(r"(?:[^,，、;；。!?！？\n()（）]{0,12}?(?:[,，、/]|\s(?:and|or)\s|和|及|或)\s*)*")
+"""Between an example cue and a later item of its list: other items and their separators (、 , / 和 and or)."""
+EXAMPLE_WINDOW = 40
+"""Characters before a mention searched for an example cue heading its list."""
+
+
+def given_as_example(norm: str, s: int) -> bool:
+    """True when the mention at ``s`` is an item of a list headed by an example cue (如 / 比如 / 例如 /
+    "such as" / "e.g."): general talk about a kind of ingredient, not the product's formula.
+
+    The cue must head the list the mention is in: only other items and list separators (、 , /) may
+    stand between them, so 「如氧化锌、二氧化钛」 covers both filters and 「如何选择：本品含X」 covers nothing.
+    """
+    for m in _EXAMPLE_CUE.finditer(norm, max(0, s - EXAMPLE_WINDOW), s):
+        if _LIST_GAP.fullmatch(norm, m.end(), s):
+            return True
+    return False
+
+
+_PRODUCT_NOUN = regex.compile(r"\s*(?:面霜|精华液|精华乳|精华|眼霜|乳液|面膜|洁面乳|洁面|爽肤水|化妆水|喷雾|防晒霜|"
+                              r"(?:face\s+|eye\s+|night\s+)?(?:cream|serum|moisturi[sz]er|cleanser|toner|mask|lotion)s?(?![a-z]))")
+"""Product nouns: right after an ingredient they make the name of a product (神经酰胺面霜, "retinol serum")."""
+
+
+def names_a_product(norm: str, e: int) -> bool:
+    """True when the ingredient mention ending at ``e`` is followed by a product noun: 「同系列神经酰胺面霜」,
+    "a vitamin C serum" — another product named after the ingredient, not this product's formula."""
+    return bool(_PRODUCT_NOUN.match(norm, e))

@@ -26,7 +26,9 @@ import regex
 from slmforge.checks.fact_context import (
     caveat,
     constituent_of_own,
+    given_as_example,
     inside_longer_word,
+    names_a_product,
     negated_or_compared,
     self_description,
     skin_substance,
@@ -39,6 +41,7 @@ from slmforge.checks.vocab import (
     SubjectFacts,
     Vocabulary,
     aliases,
+    audience_names,
     find_terms,
     subject_facts,
     synonyms,
@@ -183,7 +186,8 @@ def _foreign_kind(norm: str, term: str, s: int, e: int, facts: SubjectFacts, nam
     :mod:`slmforge.checks.fact_context`)."""
     cs, ce = _clause(norm, s)
     if (inside_longer_word(norm, e) or negated_or_compared(norm, s, e) or constituent_of_own(norm, s, e, own_ends)
-            or skin_substance(term, norm, s, (cs, ce)) or _other_product(norm, term, s, e, (cs, ce), own_name, vocab)):
+            or skin_substance(term, norm, s, (cs, ce)) or _other_product(norm, term, s, e, (cs, ce), own_name, vocab)
+            or given_as_example(norm, s) or names_a_product(norm, e)):
         return None
     clause = norm[cs:ce]
     own_clause = (_OWN_CUE.search(clause) or _names_product(norm, cs, ce, names, skip=(e, e + 2))
@@ -200,10 +204,12 @@ def _ingredient_findings(text: str, p, subject: dict, facts: SubjectFacts, kit: 
     mentions = _mentions(norm, "ingredients", facts, vocab)
     own_ends = [e for t, s, e in mentions if facts.owns(t) and not any(a <= s and e <= b for a, b in name_spans)]
     findings: list[Finding] = []
+    amounts: list[tuple[str, bool, Finding | None]] = []  # (term, stated right here, finding) per own mention
     for term, s, e in mentions:
         if facts.owns(term):
             f = _amount_finding(text, p, norm, term, s, e, facts)
-            findings += [f] if f else []
+            in_name = any(a <= s and e <= b for a, b in name_spans)
+            amounts.append((term, f is None and not in_name and _has_amount(norm, s, e), f))
             continue
         kind = _foreign_kind(norm, term, s, e, facts, names, own_ends, own_name, vocab)
         a, b = p.span(s, e)
@@ -212,7 +218,30 @@ def _ingredient_findings(text: str, p, subject: dict, facts: SubjectFacts, kit: 
                                     a, b))
         elif kind:
             findings.append(Finding(NAME, kind, f"{text[a:b]!r} is not in the record", a, b, "warning"))
-    return findings + _code_swaps(text, p, norm, facts)
+    return findings + _discussed_amounts(amounts, norm) + _code_swaps(text, p, norm, facts)
+
+
+def _discussed_amounts(amounts: list[tuple[str, bool, Finding | None]], norm: str) -> list[Finding]:
+    """The amount findings of one text, with one exception: when the text also states the record's amount
+    for an ingredient (outside the product name, with no finding), its other amounts of that ingredient are
+    concentrations under discussion (「5%烟酰胺已能控油…本品10%烟酰胺」, "unlike 20% vitamin C serums"):
+    ``compared_number`` (info), not a contradiction. A changed amount with the right one nowhere else in the
+    text stays ``contradicted_number``."""
+    stated = {term for term, right, _ in amounts if right}
+    out = []
+    for term, _, f in amounts:
+        if f is None:
+            continue
+        if f.code == "contradicted_number" and term in stated:
+            f = Finding(NAME, "compared_number", f.message.replace(": the record says", ": discussed; the record's")
+                        + " is stated too", f.start, f.end, "info")
+        out.append(f)
+    return out
+
+
+def _has_amount(norm: str, s: int, e: int) -> bool:
+    """Whether the mention ``norm[s:e]`` has an amount next to it (as :func:`_amount_finding` reads one)."""
+    return bool(_AMOUNT_BEFORE.search(norm, max(0, s - _AMOUNT_WINDOW), s) or _AMOUNT_AFTER.match(norm[e:e + _AMOUNT_WINDOW]))
 
 
 def _audience_findings(text: str, p, subject: dict, facts: SubjectFacts, vocab: Vocabulary) -> list[Finding]:
@@ -222,7 +251,8 @@ def _audience_findings(text: str, p, subject: dict, facts: SubjectFacts, vocab: 
     kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
     own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
     for term, s, e in _mentions(norm, "audiences", facts, vocab):
-        if facts.owns(term) or (facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
+        if any(facts.owns(n) for n in audience_names(term)) or (
+                facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
             continue
         cs, ce = _clause(norm, s)
         if caveat(norm, (cs, ce)) or negated_or_compared(norm, s, e) or self_description(norm, s):

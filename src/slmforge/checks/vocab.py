@@ -50,6 +50,27 @@ SYNONYMS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
 owns them all; a text naming any of them names that ingredient."""
 
 
+AUDIENCE_SYNONYMS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
+    {"干敏肌", "干敏皮", "干性敏感肌", "干性敏感肌肤"},
+    {"油痘肌", "油痘皮", "油性痘痘肌", "油性痘肌"},
+    {"油皮", "油性肌", "油性皮", "油性肌肤", "油性皮肤"},
+    {"干皮", "干性肌", "干性皮", "干性肌肤", "干性皮肤"},
+    {"敏感肌", "敏皮", "敏感肌肤", "敏感皮肤", "敏感性肌肤"},
+    {"混合肌", "混合皮", "混合性肌肤", "混合性皮肤"},
+))
+"""Everyday Chinese shorthands of one skin type (干敏肌 is how copy writes 干性敏感肌): a record that names
+one form names them all."""
+
+
+def audience_names(term: str) -> list[str]:
+    """Every name of an audience ``term`` (normalised) from :data:`AUDIENCE_SYNONYMS`, the term itself first."""
+    out = [term]
+    for g in AUDIENCE_SYNONYMS:
+        if term in g:
+            out += sorted(g - {term})
+    return out
+
+
 def aliases(term: str) -> list[str]:
     """The term plus its short form without a generic ingredient suffix: 洋甘菊精油 → 洋甘菊,
     积雪草提取物 → 积雪草, "rosemary extract" → "rosemary" (copy often names the plant alone)."""
