@@ -218,13 +218,13 @@ def _ingredient_findings(text: str, p, subject: dict, facts: SubjectFacts, kit: 
                                     a, b))
         elif kind:
             findings.append(Finding(NAME, kind, f"{text[a:b]!r} is not in the record", a, b, "warning"))
-    return findings + _discussed_amounts(amounts, norm) + _code_swaps(text, p, norm, facts)
+    return findings + _discussed_amounts(amounts) + _code_swaps(text, p, norm, facts)
 
 
-def _discussed_amounts(amounts: list[tuple[str, bool, Finding | None]], norm: str) -> list[Finding]:
+def _discussed_amounts(amounts: list[tuple[str, bool, Finding | None]]) -> list[Finding]:
     """The amount findings of one text, with one exception: when the text also states the record's amount
     for an ingredient (outside the product name, with no finding), its other amounts of that ingredient are
-    concentrations under discussion (「5%烟酰胺已能控油…本品10%烟酰胺」, "unlike 20% vitamin C serums"):
+    concentrations under discussion (「5%烟酰胺已能控油…本品10%烟酰胺」, "20% niacinamide is not better; ours uses 5% niacinamide"):
     ``compared_number`` (info), not a contradiction. A changed amount with the right one nowhere else in the
     text stays ``contradicted_number``."""
     stated = {term for term, right, _ in amounts if right}

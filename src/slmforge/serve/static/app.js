@@ -136,6 +136,7 @@ function formProblem(subject, body) {
   if (!Number.isInteger(body.n) || body.n < 1) return "Drafts must be a whole number of at least 1";
   if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1) return "Max tokens must be a whole number of at least 1";
   if (!(body.temperature >= 0 && body.temperature <= 2)) return "Temperature must be between 0 and 2";
+  if ("seed" in body && !Number.isSafeInteger(body.seed)) return "Seed must be a whole number (or empty for a random draw)";
   return null;
 }
 
@@ -278,6 +279,8 @@ async function generate(event) {
   };
   const value = $("value").value.trim();
   if (value && KIT.value_field) body.value = value;
+  const seed = $("seed").value.trim();
+  if (seed !== "") body.seed = Number(seed);  // the same seed draws the same drafts
   const problem = formProblem(subject, body);
   if (problem) {
     $("results").replaceChildren(el("p", { class: "form-error", text: problem }));
