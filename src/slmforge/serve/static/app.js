@@ -11,13 +11,8 @@ let KIT = null;
 const CHAT = { history: [] };  // the free chat's conversation, sent with every request: {role, content}
 const LAST = { form: null, chat: null };  // the task last picked of each mode (what its tab returns to)
 
-function taskById(id) {
-  return KIT.tasks.find((t) => t.id === id);
-}
-
-function tasksOf(mode) {
-  return KIT.tasks.filter((t) => (t.mode || "form") === mode);
-}
+const taskById = (id) => KIT.tasks.find((t) => t.id === id);
+const tasksOf = (mode) => KIT.tasks.filter((t) => (t.mode || "form") === mode);
 
 // The kit's tasks as options, grouped by mode when the kit has both kinds.
 function taskOptions() {
@@ -279,8 +274,7 @@ async function generate(event) {
   };
   const value = $("value").value.trim();
   if (value && KIT.value_field) body.value = value;
-  const seed = $("seed").value.trim();
-  if (seed !== "") body.seed = Number(seed);  // the same seed draws the same drafts
+  if ($("seed").value.trim() !== "") body.seed = Number($("seed").value);  // the same seed draws the same drafts
   const problem = formProblem(subject, body);
   if (problem) {
     $("results").replaceChildren(el("p", { class: "form-error", text: problem }));
