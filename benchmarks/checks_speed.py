@@ -20,7 +20,7 @@ import unicodedata
 from pathlib import Path
 
 from slmforge.checks import run_checks
-from slmforge.checks.facts import reference_fact_edits
+from slmforge.checks.fact_edits import reference_fact_edits
 from slmforge.checks.text import clear_caches
 from slmforge.checks.vocab import build_vocabulary
 from slmforge.kit import load_kit

@@ -1,4 +1,5 @@
-from slmforge.checks.facts import check_facts, reference_fact_edits
+from slmforge.checks.fact_edits import reference_fact_edits
+from slmforge.checks.facts import check_facts
 from slmforge.checks.vocab import build_vocabulary, split_amount, subject_facts
 
 from tests.checks.helpers import SUBJECT_ZH, make_kit

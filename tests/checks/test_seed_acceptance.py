@@ -12,7 +12,7 @@ import json
 import pytest
 
 from slmforge.checks import run_checks
-from slmforge.checks.facts import reference_fact_edits
+from slmforge.checks.fact_edits import reference_fact_edits
 from slmforge.checks.vocab import build_vocabulary
 from slmforge.evaluate.scorers import product_halves
 from slmforge.kit import load_kit

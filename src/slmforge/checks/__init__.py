@@ -13,7 +13,8 @@ from slmforge.checks.constraints import check_constraints, check_cta, find_cta, 
 from slmforge.checks.content import check_coverage, check_informative
 from slmforge.checks.degenerate import check_degenerate
 from slmforge.checks.extract import extract_constraints
-from slmforge.checks.facts import check_facts, reference_fact_edits
+from slmforge.checks.fact_edits import reference_fact_edits
+from slmforge.checks.facts import check_facts
 from slmforge.checks.lexicon import check_lexicon
 from slmforge.checks.registry import CHECKS, CheckContext, CheckSpec, Rule
 from slmforge.checks.rewards import reward_functions

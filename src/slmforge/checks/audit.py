@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from slmforge.checks.facts import reference_fact_edits
+from slmforge.checks.fact_edits import reference_fact_edits
 from slmforge.checks.registry import default_checks
 from slmforge.checks.run import run_checks
 from slmforge.checks.stated import StatedSummary, judge_stated

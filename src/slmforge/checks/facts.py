@@ -8,18 +8,13 @@ record does not list (**foreign entity**, an error when its clause names the pro
 composition cue such as 含 / 添加 / 搭配 / contains, or one of the record's own ingredients), and a target audience the record does not
 give stated as whom the product is for (**contradicted audience**).
 
-*Reference-grounded* (:func:`reference_fact_edits`): a candidate against a reference for the same
-subject — the fact edits between them (numbers changed, entities swapped, audience or effect
-changed) and their similarity, as needed to verify a fact-perturbed negative ("fake" rejected
-text) and to audit pairs. Alignment is difflib's ``SequenceMatcher`` (Ratcliff–Obershelp) over
-normalised characters.
+*Reference-grounded* (:func:`slmforge.checks.fact_edits.reference_fact_edits`, its own module): a
+candidate against a reference for the same subject — the fact edits between them — as needed to verify
+a fact-perturbed negative ("fake" rejected text) and to audit pairs. :func:`check_facts` adds them as
+``info`` findings when given a reference.
 """
 
 from __future__ import annotations
-
-import difflib
-from collections import Counter
-from functools import lru_cache
 
 import regex
 
@@ -33,16 +28,16 @@ from slmforge.checks.fact_context import (
     self_description,
     skin_substance,
 )
+from slmforge.checks.fact_edits import reference_fact_edits
 from slmforge.checks.text import normalize_term, prepare
-from slmforge.checks.types import CheckResult, FactDiff, FactEdit, Finding
+from slmforge.checks.types import CheckResult, Finding
 from slmforge.checks.vocab import (
-    ROLES,
+    AUDIENCE_SYNONYMS,
     UNIVERSAL_AUDIENCES,
     SubjectFacts,
     Vocabulary,
-    aliases,
-    audience_names,
-    find_terms,
+    default_vocabulary,
+    mentions,
     subject_facts,
     synonyms,
 )
@@ -64,9 +59,6 @@ sentences; the dot inside "0.1%" or "e.g." followed by a letter does not end one
 _OWN_CUE = regex.compile(r"含|添加|搭配|复配|配方|成分|协同|加入|融合|蕴含|富含|采用|搭载|\+|"
                          r"(?<![a-z])(?:contains?|with|formulated|infused|enriched)(?![a-z])")
 _TARGET_CUE = regex.compile(r"适合|专为|针对|推荐|适用|人群|用户|(?<![a-z])(?:for|suits?|suitable)(?![a-z])")
-_NUMBER_RE = regex.compile(r"\d+(?:\.\d+)?\s*(?:%|‰|倍|小时|h|天|日|周|分钟|秒|岁|mg|ml|g|x)?")
-_LATIN_RE = regex.compile(r"[a-z0-9αβγ]+(?:-[a-z0-9]+)*")
-_LETTER_RE = regex.compile(r"\p{L}")
 _CATEGORY_FIELDS = ("category", "type", "kind")
 _CODE_RE = regex.compile(r"^(.*?\D)\s*-?\s*(\d+)$")
 """An ingredient name ending in a number (棕榈酰三肽-1, acetyl hexapeptide-8): stem and number."""
@@ -78,18 +70,6 @@ _DECIMAL_RE = regex.compile(r"\d+(?:\.\d+)?")
 def _num_equal(a: str, b: str) -> bool:
     fa, fb = _DECIMAL_RE.match(a), _DECIMAL_RE.match(b)
     return bool(fa and fb) and float(fa.group()) == float(fb.group())
-
-
-def _mentions(norm: str, role: str, facts: SubjectFacts, vocab: Vocabulary) -> list[tuple[str, int, int]]:
-    """Vocabulary and own-record terms of ``role`` in ``norm``: leftmost first, the longest at a
-    position wins, no overlaps."""
-    found = vocab.find(role, norm) + find_terms(frozenset(facts.terms[role]), norm)
-    found.sort(key=lambda x: (x[1], -(x[2] - x[1])))
-    out: list[tuple[str, int, int]] = []
-    for t, s, e in found:
-        if not out or s >= out[-1][2]:
-            out.append((t, s, e))
-    return out
 
 
 def _names_product(norm: str, cs: int, ce: int, names: list[str], skip: tuple[int, int] = (0, -1)) -> bool:
@@ -112,19 +92,6 @@ def _clause(norm: str, s: int) -> tuple[int, int]:
         if m.start() <= s < m.end():
             return m.span()
     return s, s
-
-
-@lru_cache(maxsize=64)
-def _glossary_vocab(ingredients: tuple[str, ...], audiences: tuple[str, ...], effects: tuple[str, ...]) -> Vocabulary:
-    return Vocabulary({"ingredients": {x for t in ingredients for a in aliases(normalize_term(t)) for x in synonyms(a)},
-                       "audiences": {normalize_term(t) for t in audiences},
-                       "effects": {normalize_term(t) for t in effects}})
-
-
-def default_vocabulary(kit: Kit) -> Vocabulary:
-    """Vocabulary of the kit's glossary alone (cached); pass ``build_vocabulary(kit, subjects)`` for more."""
-    g = kit.glossary
-    return _glossary_vocab(tuple(g.ingredients), tuple(g.audiences), tuple(g.effects))
 
 
 def _amount_finding(text: str, p, norm: str, term: str, s: int, e: int, facts: SubjectFacts) -> Finding | None:
@@ -201,11 +168,11 @@ def _ingredient_findings(text: str, p, subject: dict, facts: SubjectFacts, kit: 
     names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
     own_name = normalize_term(str(subject.get(kit.catalog.id_field) or ""))
     name_spans = [(m.start(), m.end()) for m in regex.finditer(regex.escape(own_name), norm)] if len(own_name) >= 2 else []
-    mentions = _mentions(norm, "ingredients", facts, vocab)
-    own_ends = [e for t, s, e in mentions if facts.owns(t) and not any(a <= s and e <= b for a, b in name_spans)]
+    found = mentions(norm, "ingredients", facts, vocab)
+    own_ends = [e for t, s, e in found if facts.owns(t) and not any(a <= s and e <= b for a, b in name_spans)]
     findings: list[Finding] = []
     amounts: list[tuple[str, bool, Finding | None]] = []  # (term, stated right here, finding) per own mention
-    for term, s, e in mentions:
+    for term, s, e in found:
         if facts.owns(term):
             f = _amount_finding(text, p, norm, term, s, e, facts)
             in_name = any(a <= s and e <= b for a, b in name_spans)
@@ -250,8 +217,8 @@ def _audience_findings(text: str, p, subject: dict, facts: SubjectFacts, vocab: 
     names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
     kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
     own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
-    for term, s, e in _mentions(norm, "audiences", facts, vocab):
-        if any(facts.owns(n) for n in audience_names(term)) or (
+    for term, s, e in mentions(norm, "audiences", facts, vocab):
+        if any(facts.owns(n) for n in synonyms(term, AUDIENCE_SYNONYMS)) or (
                 facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
             continue
         cs, ce = _clause(norm, s)
@@ -268,7 +235,7 @@ def _effect_findings(text: str, p, facts: SubjectFacts, vocab: Vocabulary) -> li
     """Effects the record does not give, in a clause naming the product (``info``)."""
     norm, out = p.norm, []
     names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
-    for term, s, e in _mentions(norm, "effects", facts, vocab):
+    for term, s, e in mentions(norm, "effects", facts, vocab):
         if facts.owns(term):
             continue
         cs, ce = _clause(norm, s)
@@ -324,102 +291,3 @@ def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | N
     unsupported = sum(f.severity == "warning" for f in findings)
     details.update({"contradicted": errors, "unsupported": unsupported})
     return CheckResult(NAME, 1.0 / (1 + errors + UNSUPPORTED_WEIGHT * unsupported), errors == 0, findings, details)
-
-
-def _all_mentions(norm: str, facts: SubjectFacts, vocab: Vocabulary) -> dict[str, list[tuple[str, int, int]]]:
-    return {role: _mentions(norm, role, facts, vocab) for role in ROLES}
-
-
-def _token_spans(norm: str, mentions: dict[str, list[tuple[str, int, int]]]) -> list[tuple[int, int]]:
-    spans = [m.span() for m in _NUMBER_RE.finditer(norm)] + [m.span() for m in _LATIN_RE.finditer(norm)]
-    for found in mentions.values():
-        spans += [(s, e) for _, s, e in found]
-    return spans
-
-
-def _overlap_bound(a: str, b: str) -> float:
-    """Upper bound of ``SequenceMatcher.ratio`` from character multisets (difflib's ``quick_ratio``,
-    computed with ``Counter`` in C)."""
-    if not a and not b:
-        return 1.0
-    return 2.0 * sum((Counter(a) & Counter(b)).values()) / (len(a) + len(b))
-
-
-def _expand(a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
-    changed = True
-    while changed:
-        changed = False
-        for s, e in spans:
-            hit = (s < b and e > a) if b > a else (s < a < e)
-            if hit and (s < a or e > b):
-                a, b, changed = min(a, s), max(b, e), True
-    return a, b
-
-
-def _terms_in(found: list[tuple[str, int, int]], a: int, b: int) -> list[str]:
-    return sorted(t for t, s, e in found if a <= s and e <= b)
-
-
-def reference_fact_edits(candidate: str, reference: str, *, subject: dict | None, kit: Kit,
-                         vocab: Vocabulary | None = None, min_similarity: float = 0.6) -> FactDiff:
-    """The fact edits that turn ``reference`` into ``candidate``, and their character similarity.
-
-    Changed regions of the alignment (gaps of ≤ 2 equal characters merged) are widened to whole
-    numbers, Latin tokens and vocabulary terms, then classified: ``number`` (the numbers differ),
-    ``entity`` / ``audience`` / ``effect`` (vocabulary terms of that role differ), ``claim`` (another
-    short content phrase replaced, ≤ 16 characters a side). Pure insertions or deletions of
-    sentences without numbers or terms are not fact edits.
-
-    Args:
-        candidate: the text under test (e.g. a rejected side).
-        reference: the reference (e.g. the chosen side or a golden copy).
-        subject: the record (its terms are recognised as entities), optional.
-        kit: glossary and field roles.
-        vocab: entity vocabulary (default: the kit's glossary).
-        min_similarity: below this similarity no edits are computed (unrelated texts have no
-            meaningful alignment) and the returned similarity is the character-multiset upper bound
-            of the ratio (difflib's ``quick_ratio``), itself below ``min_similarity``.
-
-    Returns:
-        :class:`~slmforge.checks.types.FactDiff` with edits whose offsets index ``candidate``.
-    """
-    vocab = vocab or default_vocabulary(kit)
-    pc, pr = prepare(candidate), prepare(reference)
-    bound = _overlap_bound(pr.norm, pc.norm)
-    if bound < min_similarity:
-        return FactDiff([], bound)
-    sm = difflib.SequenceMatcher(None, pr.norm, pc.norm, autojunk=False)
-    similarity = sm.ratio()
-    if similarity < min_similarity:
-        return FactDiff([], similarity)
-    facts = subject_facts(subject, kit)
-    regions: list[list[int]] = []
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
-            continue
-        if regions and i1 - regions[-1][1] <= 2 and j1 - regions[-1][3] <= 2:
-            regions[-1][1], regions[-1][3] = i2, j2
-        else:
-            regions.append([i1, i2, j1, j2])
-    rm, cm = _all_mentions(pr.norm, facts, vocab), _all_mentions(pc.norm, facts, vocab)
-    rs, cs = _token_spans(pr.norm, rm), _token_spans(pc.norm, cm)
-    edits: list[FactEdit] = []
-    changed = 0
-    for i1, i2, j1, j2 in regions:
-        i1, i2 = _expand(i1, i2, rs)
-        j1, j2 = _expand(j1, j2, cs)
-        ref_seg, cand_seg = pr.norm[i1:i2], pc.norm[j1:j2]
-        a, b = pc.span(j1, j2)
-        changed += b - a
-        kinds = []
-        if sorted(_NUMBER_RE.findall(ref_seg)) != sorted(_NUMBER_RE.findall(cand_seg)):
-            kinds.append("number")
-        for role, kind in (("ingredients", "entity"), ("audiences", "audience"), ("effects", "effect")):
-            if _terms_in(rm[role], i1, i2) != _terms_in(cm[role], j1, j2):
-                kinds.append(kind)
-        if (not kinds and ref_seg.strip() and cand_seg.strip() and _LETTER_RE.search(ref_seg)
-                and _LETTER_RE.search(cand_seg) and max(len(ref_seg), len(cand_seg)) <= 16):
-            kinds.append("claim")
-        ra, rb = pr.span(i1, i2)
-        edits += [FactEdit(k, reference[ra:rb], candidate[a:b], a, b) for k in kinds]
-    return FactDiff(edits, similarity, changed)

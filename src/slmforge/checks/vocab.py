@@ -62,15 +62,6 @@ AUDIENCE_SYNONYMS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
 one form names them all."""
 
 
-def audience_names(term: str) -> list[str]:
-    """Every name of an audience ``term`` (normalised) from :data:`AUDIENCE_SYNONYMS`, the term itself first."""
-    out = [term]
-    for g in AUDIENCE_SYNONYMS:
-        if term in g:
-            out += sorted(g - {term})
-    return out
-
-
 def aliases(term: str) -> list[str]:
     """The term plus its short form without a generic ingredient suffix: 洋甘菊精油 → 洋甘菊,
     积雪草提取物 → 积雪草, "rosemary extract" → "rosemary" (copy often names the plant alone)."""
@@ -78,10 +69,11 @@ def aliases(term: str) -> list[str]:
     return [term, short] if short != term and len(short) >= 2 else [term]
 
 
-def synonyms(term: str) -> list[str]:
-    """Every name of ``term`` (normalised) from :data:`SYNONYMS`, the term itself first."""
+def synonyms(term: str, groups: tuple[frozenset[str], ...] = SYNONYMS) -> list[str]:
+    """Every name of ``term`` (normalised) in ``groups`` (:data:`SYNONYMS`, or :data:`AUDIENCE_SYNONYMS` for
+    an audience), the term itself first."""
     out = [term]
-    for g in SYNONYMS:
+    for g in groups:
         if term in g:
             out += sorted(g - {term})
     return out
@@ -277,3 +269,28 @@ def kit_vocabulary(lk: LoadedKit) -> Vocabulary:
     vocab = build_vocabulary(lk.kit, lk.subjects.values())
     _KIT_VOCAB[key] = (weakref.ref(lk, lambda _ref: _KIT_VOCAB.pop(key, None)), lk.kit, lk.subjects, vocab)
     return vocab
+
+
+def mentions(norm: str, role: str, facts: SubjectFacts, vocab: Vocabulary) -> list[tuple[str, int, int]]:
+    """Vocabulary and own-record terms of ``role`` in the normalised text ``norm``, as ``(term, start, end)``
+    character offsets: leftmost first, the longest at a position wins, no overlaps."""
+    found = vocab.find(role, norm) + find_terms(frozenset(facts.terms[role]), norm)
+    found.sort(key=lambda x: (x[1], -(x[2] - x[1])))
+    out: list[tuple[str, int, int]] = []
+    for t, s, e in found:
+        if not out or s >= out[-1][2]:
+            out.append((t, s, e))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _glossary_vocab(ingredients: tuple[str, ...], audiences: tuple[str, ...], effects: tuple[str, ...]) -> Vocabulary:
+    return Vocabulary({"ingredients": {x for t in ingredients for a in aliases(normalize_term(t)) for x in synonyms(a)},
+                       "audiences": {normalize_term(t) for t in audiences},
+                       "effects": {normalize_term(t) for t in effects}})
+
+
+def default_vocabulary(kit: Kit) -> Vocabulary:
+    """Vocabulary of the kit's glossary alone (cached); pass ``build_vocabulary(kit, subjects)`` for more."""
+    g = kit.glossary
+    return _glossary_vocab(tuple(g.ingredients), tuple(g.audiences), tuple(g.effects))

@@ -99,7 +99,7 @@ def _messages(lk: LoadedKit, job: Job) -> list[dict]:
 def _verify(lk: LoadedKit, cfg: PrefsConfig, job: Job, text: str) -> tuple[str | None, list[dict]]:
     """``(failure reason or None, findings)`` of one rejected candidate."""
     from slmforge.checks import kit_vocabulary, run_checks
-    from slmforge.checks.facts import reference_fact_edits
+    from slmforge.checks.fact_edits import reference_fact_edits
 
     rec = job.rec
     if not text.strip():
