@@ -9,7 +9,7 @@ Every config in slmforge (project, eval, stage, model roles) is read through :fu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -17,6 +17,8 @@ from pydantic import BaseModel, ValidationError
 from slmforge.errors import ConfigError, UserError
 
 M = TypeVar("M", bound=BaseModel)
+DtypeName = Literal["auto", "fast", "float32", "bfloat16"]
+"""A model's weights dtype as configs name it; :func:`slmforge.models.load.resolve_dtype` turns it into a torch dtype."""
 
 
 class DuplicateKeyError(yaml.MarkedYAMLError):

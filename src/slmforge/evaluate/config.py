@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from slmforge.config import DtypeName
 from slmforge.kit.schema import StrictModel
 
 
@@ -94,7 +95,7 @@ class EvalConfig(StrictModel):
     judge: JudgeConfig | None = Field(default_factory=JudgeConfig, description="null: no LLM judge.")
     checks: list[str] | None = Field(default=None, description="Check names to run (default: all).")
     rm_dir: str | None = Field(default=None, description="Trained reward model dir; adds an `rm` score column.")
-    rm_dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+    rm_dtype: DtypeName = Field(
         default="auto", description="Weights dtype of the reward model while scoring (slmforge.models.load.resolve_dtype).")
     n_boot: int = Field(default=1000, ge=50, description="Bootstrap replicates for confidence intervals.")
     seed: int = Field(default=0, description="Seed of label shuffling and bootstrap.")

@@ -24,6 +24,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from slmforge.config import DtypeName
 from slmforge.errors import ConfigError
 from slmforge.kit.schema import StrictModel
 
@@ -53,7 +54,7 @@ class ModelConfig(StrictModel):
     adapter: str | None = Field(default=None, description="local: LoRA adapter folder (PEFT).")
     device: str | None = Field(default=None, description="local: torch device; None = cuda if available.")
     batch_size: int = Field(default=8, ge=1, description="local: prompts per generate() call.")
-    dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+    dtype: DtypeName = Field(
         default="auto", description="local: weights dtype (slmforge.models.load.resolve_dtype); fast = bf16 on "
                                     "CUDA and on a CPU with AMX / AVX512-BF16.")
     max_concurrency: int = Field(default=8, ge=1, description="Requests in flight at once for this model.")

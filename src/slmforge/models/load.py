@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import logging
 import os
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slmforge.config import DtypeName
 from slmforge.errors import ConfigError
 from slmforge.models.gguf_import import cached_import
 from slmforge.models.sources import Source, resolve_source
 
 log = logging.getLogger(__name__)
 KINDS = ("causal", "seqcls")
-DTYPES = ("auto", "fast", "float32", "bfloat16")
+DTYPES = typing.get_args(DtypeName)
 """Names a config may give as a model's dtype (see :func:`resolve_dtype`)."""
 
 
@@ -71,14 +73,6 @@ def model_path(spec: str) -> tuple[str, Source]:
     return source.location, source
 
 
-def default_dtype(device: str | None):
-    """``torch.bfloat16`` on CUDA, ``torch.float32`` elsewhere."""
-    import torch
-
-    cuda = device.startswith("cuda") if device else torch.cuda.is_available()
-    return torch.bfloat16 if cuda else torch.float32
-
-
 def cpu_has_native_bf16() -> bool:
     """True when this CPU has AMX tiles or AVX512-BF16 (Intel Sapphire Rapids / Cooper Lake and later, AMD
     Zen 4 and later), the units oneDNN uses for bf16 matmuls. Read through ``torch.cpu``'s capability
@@ -102,14 +96,11 @@ def resolve_dtype(name: str, device: str | None):
 
     if name not in DTYPES:
         raise ConfigError(f"unknown dtype {name!r}", field="dtype", fix=f"use one of {', '.join(DTYPES)}")
-    if name == "float32":
-        return torch.float32
-    if name == "bfloat16":
-        return torch.bfloat16
+    fixed = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+    if name in fixed:
+        return fixed[name]
     cuda = device.startswith("cuda") if device else torch.cuda.is_available()
-    if name == "fast" and not cuda:
-        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
-    return default_dtype(device)
+    return torch.bfloat16 if cuda or (name == "fast" and cpu_has_native_bf16()) else torch.float32
 
 
 def load_tokenizer(path: str, *, adapter: str | None = None):
@@ -139,7 +130,7 @@ def check_options(kind: str, load_in_4bit: bool) -> None:
 
 
 def load_model(spec: str, *, kind: str = "causal", device: str | None = None, adapter: str | None = None,
-               load_in_4bit: bool = False, seed: int | None = None, dtype=None) -> LoadedModel:
+               load_in_4bit: bool = False, seed: int | None = None, dtype="auto") -> LoadedModel:
     """Load one model source.
 
     Args:
@@ -151,7 +142,8 @@ def load_model(spec: str, *, kind: str = "causal", device: str | None = None, ad
         adapter: a PEFT LoRA adapter folder applied on top (``PeftModel.from_pretrained``).
         load_in_4bit: 4-bit NF4 weights (CUDA only).
         seed: ``transformers.set_seed`` before the weights load (fixes a new reward head).
-        dtype: a torch dtype or a name of :data:`DTYPES` (:func:`resolve_dtype`); default :func:`default_dtype`.
+        dtype: a torch dtype or a name of :data:`DTYPES` (:func:`resolve_dtype`); ``auto``: bf16 on CUDA,
+            float32 elsewhere.
 
     Raises:
         ConfigError: an unknown ``kind``, 4-bit without CUDA, or a source that does not load (names
@@ -162,9 +154,7 @@ def load_model(spec: str, *, kind: str = "causal", device: str | None = None, ad
 
     check_options(kind, load_in_4bit)
     path, source = model_path(spec)
-    if isinstance(dtype, str):
-        dtype = resolve_dtype(dtype, device)
-    kwargs: dict = {"dtype": dtype or default_dtype(device)}
+    kwargs: dict = {"dtype": resolve_dtype(dtype, device) if isinstance(dtype, str) else dtype}
     if load_in_4bit:
         from transformers import BitsAndBytesConfig
 

@@ -31,10 +31,11 @@ no judge → evaluation uses the rule metrics and the reward model. The summary 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, model_validator
 
+from slmforge.config import DtypeName
 from slmforge.errors import ConfigError
 from slmforge.evaluate.config import JudgeConfig, Sampling
 from slmforge.kit.schema import StrictModel
@@ -63,7 +64,7 @@ class StudentSection(StrictModel):
     load_in_4bit: bool = Field(default=False, description="Train on 4-bit NF4 base weights (QLoRA; CUDA only).")
     gradient_checkpointing: bool | None = Field(default=None, description="Recompute activations to save memory; "
                                                                           "default: on with CUDA, off on CPU.")
-    dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+    dtype: DtypeName = Field(
         default="auto", description="Weights dtype for training and local generation "
                                     "(slmforge.models.load.resolve_dtype): auto = bf16 on CUDA, float32 on CPU; "
                                     "fast = bf16 also on a CPU with AMX / AVX512-BF16, float32 elsewhere.")

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from slmforge.config import DtypeName
 from slmforge.errors import ConfigError
 from slmforge.kit.schema import StrictModel
 
@@ -59,7 +60,7 @@ class ServeConfig(StrictModel):
     default_max_tokens: int = Field(default=256, ge=1, description="Completion tokens when a request gives none.")
     max_n: int = Field(default=8, ge=1, description="Largest `n` (choices / drafts) per request.")
     device: str | None = Field(default=None, description="torch device ('cpu', 'cuda', 'cuda:1'); default: best available.")
-    dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+    dtype: DtypeName = Field(
         default="auto", description="Weights dtype (slmforge.models.load.resolve_dtype); fast = bf16 on CUDA and on "
                                     "a CPU with AMX / AVX512-BF16.")
     json_attempts: int = Field(

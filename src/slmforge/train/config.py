@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from slmforge.config import DtypeName
 from slmforge.errors import ConfigError
 
 Method = Literal["sft", "dpo", "rm", "grpo"]
@@ -37,7 +38,7 @@ class ModelSection(_Section):
     load_in_4bit: bool = Field(False, description="QLoRA: 4-bit NF4 base weights via bitsandbytes (CUDA only).")
     gradient_checkpointing: bool | None = Field(
         None, description="Recompute activations to save memory; default: on with CUDA, off on CPU.")
-    dtype: Literal["auto", "fast", "float32", "bfloat16"] = Field(
+    dtype: DtypeName = Field(
         "auto", description="Weights dtype (slmforge.models.load.resolve_dtype): auto = bf16 on CUDA, float32 on "
                             "CPU; fast = bf16 also on a CPU with AMX / AVX512-BF16; training in bf16 turns on the "
                             "Trainer's bf16 autocast.")
