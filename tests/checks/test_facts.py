@@ -199,3 +199,71 @@ def test_a_constituent_listed_under_an_own_ingredient_heading_is_not_named_as_ow
     camellia = {**SUBJECT_ZH, "core_ingredients": ["10%烟酰胺", "山茶花提取物"]}
     text = "净颜焕采精华的配方：\n山茶花提取物：\n- 含茶多酚，抗氧化\n- 舒缓泛红"
     assert "foreign_entity" not in codes(check_facts(text, subject=camellia, kit=kit))
+
+
+# issue 18 item 4, third round (kinds read on the dev half and the read quarter of the seed products)
+
+def test_a_question_or_a_supposition_is_not_a_claim():
+    kit = make_kit()
+    for text in ("15%烟酰胺烂脸？净颜焕采精华用10%烟酰胺。",
+                 "当20%烟酰胺导致泛红时，很多人选择硬扛；净颜焕采精华含10%烟酰胺。",
+                 "净颜焕采精华还要加角鲨烷吗？它只含10%烟酰胺与锌PCA。"):
+        res = check_facts(text, subject=SUBJECT_ZH, kit=kit)
+        assert res.passed and not {"contradicted_number", "foreign_entity"} & set(codes(res)), text
+    # 当然 is not a supposition, and a stated amount stays a claim
+    assert not check_facts("当然，净颜焕采精华含20%烟酰胺。", subject=SUBJECT_ZH, kit=kit).passed
+
+
+def test_a_range_of_amounts_is_discussed_and_agrees_when_it_holds_the_records():
+    kit = make_kit()
+    assert codes(check_facts("从低浓度（5%-12%烟酰胺）开始建立耐受；净颜焕采精华含10%烟酰胺。",
+                             subject=SUBJECT_ZH, kit=kit)) == []
+    res = check_facts("文献显示2～5%烟酰胺就能控油。", subject=SUBJECT_ZH, kit=kit)
+    assert res.passed and codes(res) == ["compared_number"]
+    en = make_kit("en", glossary={"ingredients": ["niacinamide"]})
+    serum = {"product_name": "Clear Serum", "core_ingredients": ["5% niacinamide"]}
+    assert check_facts("Studies use 2% to 4% niacinamide.", subject=serum, kit=en).passed
+
+
+def test_a_gloss_in_parentheses_is_not_the_formula_unless_it_holds_an_own_ingredient():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "锌PCA", "氧化锌", "二氧化钛", "角鲨烷"]})
+    text = "物理防晒（二氧化钛、氧化锌）确实温和，但防晒精华不该厚重。"
+    assert "foreign_entity" not in codes(check_facts(text, subject=SUBJECT_ZH, kit=kit))
+    mixed = "净颜焕采精华的控油成分（锌PCA、角鲨烷）协同作用。"
+    assert "foreign_entity" in codes(check_facts(mixed, subject=SUBJECT_ZH, kit=kit))
+
+
+def test_constituents_listed_under_an_own_ingredient_are_not_named_as_own():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺", "山茶花提取物", "茶多酚", "山茶皂苷", "角鲨烷"]})
+    camellia = {**SUBJECT_ZH, "core_ingredients": ["10%烟酰胺", "山茶花提取物"]}
+    for text in ("山茶花提取物富含多种活性成分，包括：\n- 茶多酚：抗氧化\n- 山茶皂苷：舒缓\n\n净颜焕采精华含10%烟酰胺。",
+                 "核心成分解析：山茶花提取物\n\n1️⃣ 含油酸，亲肤\n2️⃣ 富含茶多酚，抗氧化"):
+        assert "foreign_entity" not in codes(check_facts(text, subject=camellia, kit=kit)), text
+    # a foreign ingredient heading an item of the formula's list is named as the product's own
+    listed = "净颜焕采精华的配方：\n1️⃣ 烟酰胺：控油\n2️⃣ 角鲨烷：给油皮补一层薄油"
+    assert "foreign_entity" in codes(check_facts(listed, subject=camellia, kit=kit))
+
+
+def test_the_class_of_an_own_ingredient_is_own():
+    kit = make_kit(glossary={"ingredients": ["乙酰基六肽-8", "多肽复合物", "神经酰胺复合物"]})
+    peptides = {**SUBJECT_ZH, "core_ingredients": ["乙酰基六肽-8", "棕榈酰三肽-1"]}
+    assert check_facts("净颜焕采精华通过精准配比的多肽复合物抗老。", subject=peptides, kit=kit).passed
+    assert not check_facts("净颜焕采精华含神经酰胺复合物。", subject=peptides, kit=kit).passed
+
+
+def test_audiences_as_conditions_targets_and_special_groups():
+    kit = make_kit(glossary={"ingredients": ["烟酰胺"], "audiences": ["眼周干燥", "敏感肌", "混合肌", "干性肌", "油性肌",
+                                                                   "所有肤质"]})
+    # a condition the copy describes is not whom the product is for; a target of that condition is
+    assert check_facts("调研发现，83%的用户存在眼周干燥、刺痒等问题。", subject=SUBJECT_ZH, kit=kit).passed
+    assert not check_facts("净颜焕采精华适合有眼周干燥问题的人。", subject=SUBJECT_ZH, kit=kit).passed
+    # 救星 / 友好 after an audience make it a target, in a hashtag too
+    assert not check_facts("#精简护肤 #混合肌救星", subject=SUBJECT_ZH, kit=kit).passed
+    assert not check_facts("#敏感肌友好", subject=SUBJECT_ZH, kit=kit).passed
+    # a record for everyone with one special group: singling out another group contradicts it
+    everyone = {**SUBJECT_ZH, "target_audience": ["所有肤质", "特别是干性肌"]}
+    assert check_facts("所有肤质均可使用，尤其适合干性肌肤。", subject=everyone, kit=kit).passed
+    assert not check_facts("所有肤质均可使用，尤其适合油性肌肤。", subject=everyone, kit=kit).passed
+    assert check_facts("油性肌也能用。", subject=everyone, kit=kit).passed
+    # claiming everyone for a record of one group still contradicts it
+    assert not check_facts("净颜焕采精华适合所有肤质。", subject=SUBJECT_ZH, kit=kit).passed

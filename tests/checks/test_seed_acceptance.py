@@ -119,5 +119,6 @@ def test_issue_definition_by_product_halves(measured):
               f"fake rejected flagged {fake:.1%} (goal >= 60%)")
     assert rates["dev"][0] <= 0.05 and rates["dev"][1] >= 0.60
     assert rates["held-out"][0] <= 0.05 and rates["held-out"][1] >= 0.60
-    # the unread quarter measured 5.2% / 60.0% (8 of 153 chosen texts): a guard against regressions
-    assert rates["held-out, unread"][0] <= 0.07 and rates["held-out, unread"][1] >= 0.55
+    # the unread quarter measured 5.2% / 60.0% after the second round and 3.9% / 60.0% (6 of 153 chosen
+    # texts, 18 of 30 fakes) after the third: the issue's goals, held as a guard against regressions
+    assert rates["held-out, unread"][0] <= 0.05 and rates["held-out, unread"][1] >= 0.60

@@ -19,11 +19,20 @@ teaches a model to avoid honest writing. Each rule below reads the normalised te
 * **an example in general talk** (:func:`given_as_example`): 「屏障修护成分（如神经酰胺、泛醇）」,
   「物理防晒剂如氧化锌」, "filters such as zinc oxide";
 * **the name of another product** (:func:`names_a_product`): an ingredient followed by a product noun is a
-  product named after it — 「建议搭配同系列神经酰胺面霜」, "our vitamin C serum".
+  product named after it — 「建议搭配同系列神经酰胺面霜」, "our vitamin C serum";
+* **asked or supposed** (:func:`question`, :func:`hypothetical`): 「0.5%视黄醇烂脸？」, 「当0.5%视黄醇导致脱皮时」;
+* **a range of amounts** (:func:`amount_range`): 「从低浓度（0.1%-0.3%）开始」 — studied or recommended, not one
+  formula (a range that holds the record's amount agrees with it);
+* **a gloss in parentheses** (:func:`glossed_in_parentheses`): 「物理防晒（二氧化钛、氧化锌）」 in a chemical-sunscreen
+  text, unless the parentheses also hold an own ingredient;
+* **a constituent listed under an own ingredient** (:func:`listed_under_own`): 「山茶花提取物富含…包括：\n- 茶多酚」;
+* **the class of an own ingredient** (:func:`class_of_own`): 「多肽复合物」 for 乙酰基六肽-8;
+* **an audience named as a condition** (:func:`condition`): 「用户存在眼周干燥、刺痒等问题」.
 
 Cue lists are plain regexes, Chinese and English, written from the kinds of false positives named in
 issue 18 and checked on the development half of the seed products, then (examples, product nouns, audience
-shorthands, headings) on one half of the held-out half; the last quarter of the products is never read
+shorthands, headings; in a third round questions, suppositions, ranges, glosses, constituent lists, classes,
+conditions) on one half of the held-out half; the last quarter of the products is never read
 (``tests/checks/test_seed_acceptance.py`` reports each part).
 """
 
@@ -179,3 +188,95 @@ def names_a_product(norm: str, e: int) -> bool:
     """True when the ingredient mention ending at ``e`` is followed by a product noun: 「同系列神经酰胺面霜」,
     "a vitamin C serum" — another product named after the ingredient, not this product's formula."""
     return bool(_PRODUCT_NOUN.match(norm, e))
+
+
+def question(norm: str, clause: tuple[int, int]) -> bool:
+    """True when the clause holding a mention is a question (「0.5%视黄醇烂脸？」, "Is 20% niacinamide better?"):
+    a question raises a claim, it does not make one (NFKC turns ？ into ``?``)."""
+    return norm.startswith("?", clause[1])
+
+
+_HYPOTHETICAL = regex.compile(r"当(?![然下天前季红地即年时])(?=[^,;。!?\n]{0,30}时)|如果|假如|假设|一旦|倘若")
+"""Chinese cues of a supposition before a mention (「当0.5%视黄醇导致脱皮时」「如果用了高浓度A醇」).
+English "if" / "when" are left out: "when applied, our 10% serum …" is a claim."""
+
+
+def hypothetical(norm: str, s: int, clause: tuple[int, int]) -> bool:
+    """True when a supposition cue stands before the mention in its clause: what happens *if* some
+    amount or ingredient is used is general talk, not the product's formula."""
+    m = _HYPOTHETICAL.search(norm, clause[0], clause[1])  # the whole clause: 当 looks ahead for its 时
+    return m is not None and m.start() < s
+
+
+_RANGE_LOW = regex.compile(r"(\d+(?:\.\d+)?)\s*(?:%|‰)?\s*(?:-|~|–|—|‒|‐|‑|〜|至|到|(?<![a-z])to(?![a-z]))\s*$")
+"""The low end of a range written before an amount: 「0.1%-0.3%」「0.02-0.1%」「2~5%」, "0.1% to 0.3%" (NFKC
+maps ～ and － to ~ and -)."""
+
+
+def amount_range(norm: str, amount_start: int) -> float | None:
+    """The low end of the range whose high end starts at ``amount_start`` (「0.1%-」 before 「0.3%」), or
+    ``None`` when the amount is a single number. A range of concentrations describes what is recommended
+    or studied, not one formula."""
+    m = _RANGE_LOW.search(norm, max(0, amount_start - 12), amount_start)
+    return float(m.group(1)) if m else None
+
+
+def glossed_in_parentheses(norm: str, s: int, e: int, own_spans: list[tuple[int, int]]) -> bool:
+    """True when the mention is inside parentheses that hold none of the record's own ingredients:
+    a gloss of the noun before them (「物理防晒（二氧化钛、氧化锌）厚重」 in a chemical-sunscreen text), not the
+    formula. A parenthesis that also names an own ingredient (「舒缓成分（积雪草、泛醇）」) lists the formula.
+
+    Args:
+        norm: the normalised text (NFKC turns （） into ``()``); s / e: the mention's offsets.
+        own_spans: ``(start, end)`` of the record's own ingredients mentioned in ``norm``.
+    """
+    lo, hi = max(0, s - 40), min(len(norm), e + 40)
+    p, q = norm.rfind("(", lo, s), norm.find(")", e, hi)
+    if p < 0 or q < 0 or ")" in norm[p:s] or "(" in norm[e:q]:
+        return False
+    return not any(p < a and b <= q for a, b in own_spans)
+
+
+_MARKER = r"[ \t\-•·*▪▫◾◽●○■□►▶✅✔️✓🔹🔸\d.、)\ufe0f\u20e3]*"
+_CONSTITUENT_LIST = regex.compile(
+    r"(?:[^\n。;!?]{0,16}?(?:富含|含有|蕴含|包含|包括)[^\n。]{0,20}\n+|\s*:?\s*\n+)"   # heading: 「X富含…包括：」 or 「X：」 / 「X」 alone
+    r"(?:" + _MARKER + r"[^\n]{1,80}\n+){0,6}?" + _MARKER +                        # earlier items of the list
+    r"(?:[^\n,，。]{0,6}?(?:富含|含有|含(?!量)|蕴含))?\s*$")
+"""A list of constituents under an own ingredient: the ingredient heads it (alone on its line, or with a
+cue such as 富含 / 包括), its items are bullet or numbered lines, and the mention starts an item
+(「山茶花提取物富含多种活性成分，包括：\\n- 茶多酚」「山茶花精油\\n\\n1️⃣ 含油酸\\n2️⃣ 富含茶多酚」)."""
+
+
+def listed_under_own(norm: str, s: int, own_ends: list[int]) -> bool:
+    """True when the mention at ``s`` starts an item of a list of constituents headed by an own ingredient
+    (:data:`_CONSTITUENT_LIST`), within 400 characters of it."""
+    return any(oe <= s and s - oe <= 400 and _CONSTITUENT_LIST.fullmatch(norm, oe, s) for oe in own_ends)
+
+
+_COMPLEX = regex.compile(r"^(?:多|复合|poly\s*)?(.+?)(?:复合物|复合体|复合|家族|群|类|\s*complex(?:es)?)$")
+
+
+def class_of_own(term: str, own: set[str]) -> bool:
+    """True when ``term`` names the class of an own ingredient: 「多肽复合物」 for 乙酰基六肽-8 and 棕榈酰三肽-1
+    ("peptide complex" for palmitoyl tripeptide-1) — the class name stripped of 多 / 复合物 / complex is the
+    tail of an own ingredient's name (its trailing code such as -8 dropped)."""
+    m = _COMPLEX.match(term)
+    if not m:
+        return False
+    head = m.group(1).strip()
+    return bool(head) and any(regex.sub(r"\s*-?\s*\d+$", "", o).endswith(head) for o in own)
+
+
+_CONDITION_BEFORE = regex.compile(r"(?:存在|出现|伴有|伴随|常见|面临)\s*$")
+_CONDITION_AFTER = regex.compile(r"^[^,;。!?\n]{0,16}?(?:问题|困扰|症状|现象|烦恼|情况)")
+_CLAIM_BEFORE = regex.compile(r"(?:适合|专为|针对|适用于?|改善|缓解|减轻|减少|解决|告别|摆脱|淡化|击退)\s*(?:有)?\s*$")
+"""Before an audience-like term, a target (「适合有眼周干燥问题的人」) or an effect the product claims
+(「改善肤色暗沉」): a claim to check against the record, not a condition described."""
+
+
+def condition(norm: str, s: int, e: int) -> bool:
+    """True when an audience term is named as a condition the copy describes (「83%的用户存在眼周干燥、刺痒等问题」),
+    not as whom the product is for or what it improves (「适合有眼周干燥问题的人」「改善肤色暗沉」 are claims)."""
+    if _CLAIM_BEFORE.search(norm[max(0, s - 8):s]):
+        return False
+    return bool(_CONDITION_BEFORE.search(norm[max(0, s - 8):s]) or _CONDITION_AFTER.match(norm[e:e + 24]))

@@ -19,12 +19,19 @@ from __future__ import annotations
 import regex
 
 from slmforge.checks.fact_context import (
+    amount_range,
     caveat,
+    class_of_own,
+    condition,
     constituent_of_own,
     given_as_example,
+    glossed_in_parentheses,
+    hypothetical,
     inside_longer_word,
+    listed_under_own,
     names_a_product,
     negated_or_compared,
+    question,
     self_description,
     skin_substance,
 )
@@ -97,8 +104,10 @@ def _clause(norm: str, s: int) -> tuple[int, int]:
 def _amount_finding(text: str, p, norm: str, term: str, s: int, e: int, facts: SubjectFacts) -> Finding | None:
     """The amount stated next to an own ingredient against the record's (``None`` when none is stated).
 
-    A different amount is an error (``contradicted_number``) unless the mention is compared with, not
-    claimed (「比某些15%烟酰胺产品更温和」: ``compared_number``, info)."""
+    A different amount is an error (``contradicted_number``) unless it is not claimed: compared with
+    (「比某些15%烟酰胺产品更温和」), asked about (「0.5%视黄醇烂脸？」), supposed (「当0.5%视黄醇导致脱皮时」) or the
+    high end of a range (「从低浓度（0.1%-0.3%）开始」; a range that holds the record's amount agrees with it):
+    ``compared_number``, info."""
     before = _AMOUNT_BEFORE.search(norm, max(0, s - _AMOUNT_WINDOW), s)
     m = before or _AMOUNT_AFTER.match(norm[e:e + _AMOUNT_WINDOW])
     if not m:
@@ -111,7 +120,12 @@ def _amount_finding(text: str, p, norm: str, term: str, s: int, e: int, facts: S
         return Finding(NAME, "unsupported_number", f"{said} {text[a:b]}: the record gives no amount", a, b, "warning")
     if _num_equal(said, record):
         return None
-    if negated_or_compared(norm, before.start() if before else s, e):
+    low = amount_range(norm, before.start()) if before else None
+    if low is not None and low <= float(_DECIMAL_RE.match(record).group()) <= float(m.group(1)):
+        return None
+    clause = _clause(norm, s)
+    if (low is not None or negated_or_compared(norm, before.start() if before else s, e) or question(norm, clause)
+            or hypothetical(norm, before.start() if before else s, clause)):
         return Finding(NAME, "compared_number", f"{said} {text[a:b]}: compared with, not claimed", a, b, "info")
     return Finding(NAME, "contradicted_number", f"{said} {text[a:b]}: the record says {record}", a, b)
 
@@ -146,19 +160,33 @@ def _other_product(norm: str, term: str, s: int, e: int, clause: tuple[int, int]
     return False
 
 
-def _foreign_kind(norm: str, term: str, s: int, e: int, facts: SubjectFacts, names: list[str], own_ends: list[int],
-                  own_name: str, vocab: Vocabulary) -> str | None:
+_ITEM_HEAD = regex.compile(r"(?:^|\n)" + r"[ \t\-•·*▪▫◾◽●○■□►▶✅✔️✓🔹🔸\d.、)\ufe0f\u20e3]+\s*$")
+"""A list-item marker (bullet, number, keycap emoji) right before a mention at the start of its line."""
+
+
+def _heads_an_item(norm: str, s: int, e: int) -> bool:
+    """True when the mention starts a bullet or numbered item and the item describes it (「3️⃣ 神经酰胺：…」,
+    「▪️ 玻尿酸打底」): in a list of the formula, an item's head is named as the product's own."""
+    return bool(_ITEM_HEAD.search(norm, max(0, s - 12), s)) and not norm.startswith("(", e)
+
+
+def _foreign_kind(norm: str, term: str, s: int, e: int, facts: SubjectFacts, names: list[str],
+                  own_spans: list[tuple[int, int]], own_name: str, vocab: Vocabulary) -> str | None:
     """How a mention of an ingredient the record does not list counts: ``foreign_entity`` (named as the
     product's own), ``unsupported_entity`` (named in passing) or ``None`` (not a claim, see
     :mod:`slmforge.checks.fact_context`)."""
     cs, ce = _clause(norm, s)
+    own_ends = [b for _, b in own_spans]
     if (inside_longer_word(norm, e) or negated_or_compared(norm, s, e) or constituent_of_own(norm, s, e, own_ends)
-            or skin_substance(term, norm, s, (cs, ce)) or _other_product(norm, term, s, e, (cs, ce), own_name, vocab)
-            or given_as_example(norm, s) or names_a_product(norm, e)):
+            or listed_under_own(norm, s, own_ends) or skin_substance(term, norm, s, (cs, ce))
+            or _other_product(norm, term, s, e, (cs, ce), own_name, vocab) or given_as_example(norm, s)
+            or names_a_product(norm, e) or glossed_in_parentheses(norm, s, e, own_spans)
+            or class_of_own(term, facts.terms["ingredients"]) or question(norm, (cs, ce))
+            or hypothetical(norm, s, (cs, ce))):
         return None
     clause = norm[cs:ce]
     own_clause = (_OWN_CUE.search(clause) or _names_product(norm, cs, ce, names, skip=(e, e + 2))
-                  or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2))
+                  or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2) or _heads_an_item(norm, s, e))
     return "foreign_entity" if own_clause else "unsupported_entity"
 
 
@@ -169,7 +197,7 @@ def _ingredient_findings(text: str, p, subject: dict, facts: SubjectFacts, kit: 
     own_name = normalize_term(str(subject.get(kit.catalog.id_field) or ""))
     name_spans = [(m.start(), m.end()) for m in regex.finditer(regex.escape(own_name), norm)] if len(own_name) >= 2 else []
     found = mentions(norm, "ingredients", facts, vocab)
-    own_ends = [e for t, s, e in found if facts.owns(t) and not any(a <= s and e <= b for a, b in name_spans)]
+    own_spans = [(s, e) for t, s, e in found if facts.owns(t) and not any(a <= s and e <= b for a, b in name_spans)]
     findings: list[Finding] = []
     amounts: list[tuple[str, bool, Finding | None]] = []  # (term, stated right here, finding) per own mention
     for term, s, e in found:
@@ -178,7 +206,7 @@ def _ingredient_findings(text: str, p, subject: dict, facts: SubjectFacts, kit: 
             in_name = any(a <= s and e <= b for a, b in name_spans)
             amounts.append((term, f is None and not in_name and _has_amount(norm, s, e), f))
             continue
-        kind = _foreign_kind(norm, term, s, e, facts, names, own_ends, own_name, vocab)
+        kind = _foreign_kind(norm, term, s, e, facts, names, own_spans, own_name, vocab)
         a, b = p.span(s, e)
         if kind == "foreign_entity":
             findings.append(Finding(NAME, kind, f"{text[a:b]!r} named as the product's own; the record does not list it",
@@ -211,20 +239,32 @@ def _has_amount(norm: str, s: int, e: int) -> bool:
     return bool(_AMOUNT_BEFORE.search(norm, max(0, s - _AMOUNT_WINDOW), s) or _AMOUNT_AFTER.match(norm[e:e + _AMOUNT_WINDOW]))
 
 
+_TARGET_AFTER = regex.compile(r"\s*(?:的)?\s*(?:救星|福音|友好|专属|必备|首选|专用|闭眼入)")
+"""Right after an audience, words that make it whom the product is for (#混合肌救星, 敏感肌友好)."""
+_SPECIAL_BEFORE = regex.compile(r"(?:尤其|特别|更加|更)(?:是|适合|适用于?)?\s*$|专为\s*$|专门(?:为|针对)\s*$|"
+                                r"(?<![a-z])(?:especially|particularly|made)\s+for\s+$")
+"""Before an audience: the one group the product is especially for (「尤其适合油性肌肤」)."""
+
+
 def _audience_findings(text: str, p, subject: dict, facts: SubjectFacts, vocab: Vocabulary) -> list[Finding]:
-    """Audiences stated as whom the product is for that the record does not give (caveats excepted)."""
+    """Audiences stated as whom the product is for that the record does not give (caveats, conditions and
+    the writer's own skin excepted). A record for everyone (所有肤质) is contradicted only where the copy
+    singles out a group (「尤其适合油性肌肤」) that is not the record's own special one (「特别是干性肌」)."""
     norm, out = p.norm, []
     names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
     kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
     own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
     for term, s, e in mentions(norm, "audiences", facts, vocab):
-        if any(facts.owns(n) for n in synonyms(term, AUDIENCE_SYNONYMS)) or (
-                facts.universal_audience and not any(u in term for u in UNIVERSAL_AUDIENCES)):
+        if any(facts.owns(n) for n in synonyms(term, AUDIENCE_SYNONYMS)):
+            continue
+        if facts.universal_audience and (any(u in term for u in UNIVERSAL_AUDIENCES)
+                                         or not _SPECIAL_BEFORE.search(norm[max(0, s - 20):s])):
             continue
         cs, ce = _clause(norm, s)
-        if caveat(norm, (cs, ce)) or negated_or_compared(norm, s, e) or self_description(norm, s):
+        if (caveat(norm, (cs, ce)) or negated_or_compared(norm, s, e) or self_description(norm, s)
+                or condition(norm, s, e) or question(norm, (cs, ce))):
             continue
-        if _TARGET_CUE.search(norm, cs, ce) or _names_product(norm, cs, ce, own_values):
+        if _TARGET_CUE.search(norm, cs, ce) or _TARGET_AFTER.match(norm, e) or _names_product(norm, cs, ce, own_values):
             a, b = p.span(s, e)
             out.append(Finding(NAME, "contradicted_audience",
                                f"audience {text[a:b]!r}; the record says {sorted(facts.terms['audiences'])[0]!r}", a, b))
@@ -252,8 +292,10 @@ def check_facts(text: str, *, subject: dict | None, kit: Kit, reference: str | N
     Score: ``1 / (1 + contradictions + 0.1 × unsupported)``; passed: no contradiction (error).
     Reference edits are reported as ``info`` findings and in ``details["reference"]``; they do not
     change the score (a fluent rewrite of a reference may legitimately differ). Mentions that are not
-    claims about the product (negated, compared, a constituent, the skin's own substance, another
-    catalog product's, an audience in a caveat) are skipped: :mod:`slmforge.checks.fact_context`.
+    claims about the product (negated, compared, asked, supposed, a range of amounts, a gloss in
+    parentheses, a constituent or the class of an own ingredient, the skin's own substance, another
+    catalog product's, an audience in a caveat or named as a condition) are skipped:
+    :mod:`slmforge.checks.fact_context`.
 
     Args:
         text: the copy.
