@@ -242,6 +242,10 @@ def test_constituents_listed_under_an_own_ingredient_are_not_named_as_own():
     # a foreign ingredient heading an item of the formula's list is named as the product's own
     listed = "净颜焕采精华的配方：\n1️⃣ 烟酰胺：控油\n2️⃣ 角鲨烷：给油皮补一层薄油"
     assert "foreign_entity" in codes(check_facts(listed, subject=camellia, kit=kit))
+    # so does the head of one clause of an enumeration whose other clauses start with own ingredients
+    enum = "烟酰胺控油肉眼可见；角鲨烷淡淡清香让人放松；山茶花提取物温和舒缓。"
+    assert "foreign_entity" in codes(check_facts(enum, subject=camellia, kit=kit))
+    assert "foreign_entity" not in codes(check_facts("天气干燥；角鲨烷很常见。", subject=camellia, kit=kit))
 
 
 def test_the_class_of_an_own_ingredient_is_own():

@@ -164,10 +164,20 @@ _ITEM_HEAD = regex.compile(r"(?:^|\n)" + r"[ \t\-•·*▪▫◾◽●○■□�
 """A list-item marker (bullet, number, keycap emoji) right before a mention at the start of its line."""
 
 
-def _heads_an_item(norm: str, s: int, e: int) -> bool:
-    """True when the mention starts a bullet or numbered item and the item describes it (「3️⃣ 神经酰胺：…」,
-    「▪️ 玻尿酸打底」): in a list of the formula, an item's head is named as the product's own."""
-    return bool(_ITEM_HEAD.search(norm, max(0, s - 12), s)) and not norm.startswith("(", e)
+def _heads_an_item(norm: str, s: int, e: int, own_spans: list[tuple[int, int]]) -> bool:
+    """True when the mention starts an item of a list and the item describes it: a bullet or numbered
+    item (「3️⃣ 神经酰胺：…」, 「▪️ 玻尿酸打底」), or a clause of an enumeration whose other clauses start with
+    own ingredients (「山茶花精油…；玫瑰精油淡淡花香…；荷荷巴油…」). In a list of the formula, an item's
+    head is named as the product's own."""
+    if norm.startswith("(", e):
+        return False
+    if _ITEM_HEAD.search(norm, max(0, s - 12), s):
+        return True
+    if not norm[max(0, s - 2):s].rstrip().endswith(";"):
+        return False
+    line = (norm.rfind("\n", 0, s) + 1, len(norm) if norm.find("\n", e) < 0 else norm.find("\n", e))
+    return any(line[0] <= a < line[1] and a != s and (a == line[0] or norm[max(0, a - 2):a].rstrip().endswith(";"))
+               for a, _ in own_spans)
 
 
 def _foreign_kind(norm: str, term: str, s: int, e: int, facts: SubjectFacts, names: list[str],
@@ -186,7 +196,8 @@ def _foreign_kind(norm: str, term: str, s: int, e: int, facts: SubjectFacts, nam
         return None
     clause = norm[cs:ce]
     own_clause = (_OWN_CUE.search(clause) or _names_product(norm, cs, ce, names, skip=(e, e + 2))
-                  or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2) or _heads_an_item(norm, s, e))
+                  or any(o in clause for o in facts.terms["ingredients"] if len(o) >= 2)
+                  or _heads_an_item(norm, s, e, own_spans))
     return "foreign_entity" if own_clause else "unsupported_entity"
 
 
