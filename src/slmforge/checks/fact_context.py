@@ -237,7 +237,9 @@ def glossed_in_parentheses(norm: str, s: int, e: int, own_spans: list[tuple[int,
     return not any(p < a and b <= q for a, b in own_spans)
 
 
-_MARKER = r"[ \t\-•·*▪▫◾◽●○■□►▶✅✔️✓🔹🔸\d.、)\ufe0f\u20e3]*"
+LIST_MARKER = r"[ \t\-•·*▪▫◾◽●○■□►▶✅✔️✓🔹🔸\d.、)\ufe0f\u20e3]"
+"""One character of a list-item marker: bullets, digits, keycap emoji (1️⃣ is 1 + U+FE0F + U+20E3)."""
+_MARKER = LIST_MARKER + "*"
 _CONSTITUENT_LIST = regex.compile(
     r"(?:[^\n。;!?]{0,16}?(?:富含|含有|蕴含|包含|包括)[^\n。]{0,20}\n+|\s*:?\s*\n+)"   # heading: 「X富含…包括：」 or 「X：」 / 「X」 alone
     r"(?:" + _MARKER + r"[^\n]{1,80}\n+){0,6}?" + _MARKER +                        # earlier items of the list

@@ -19,6 +19,7 @@ from __future__ import annotations
 import regex
 
 from slmforge.checks.fact_context import (
+    LIST_MARKER,
     amount_range,
     caveat,
     class_of_own,
@@ -160,7 +161,7 @@ def _other_product(norm: str, term: str, s: int, e: int, clause: tuple[int, int]
     return False
 
 
-_ITEM_HEAD = regex.compile(r"(?:^|\n)" + r"[ \t\-•·*▪▫◾◽●○■□►▶✅✔️✓🔹🔸\d.、)\ufe0f\u20e3]+\s*$")
+_ITEM_HEAD = regex.compile(r"(?:^|\n)" + LIST_MARKER + r"+\s*$")
 """A list-item marker (bullet, number, keycap emoji) right before a mention at the start of its line."""
 
 
