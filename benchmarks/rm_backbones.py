@@ -99,6 +99,8 @@ def _seed_train(base: str, train: Path, out: Path, *, lora: bool, max_steps: int
             "trl.max_length": 1024, "trl.save_strategy": "no", "trl.seed": seed}
     if max_steps:
         over["trl.max_steps"] = max_steps
+    if lora:  # the pretrained backbone: bf16 where the CPU multiplies it natively, as the demo trains it
+        over["model.dtype"] = "fast"
     return train_rm(load_train_config(None, over))
 
 

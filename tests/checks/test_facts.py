@@ -269,5 +269,7 @@ def test_audiences_as_conditions_targets_and_special_groups():
     assert check_facts("所有肤质均可使用，尤其适合干性肌肤。", subject=everyone, kit=kit).passed
     assert not check_facts("所有肤质均可使用，尤其适合油性肌肤。", subject=everyone, kit=kit).passed
     assert check_facts("油性肌也能用。", subject=everyone, kit=kit).passed
+    only_everyone = {**SUBJECT_ZH, "target_audience": ["所有肤质"]}
+    assert check_facts("所有肤质均可使用，尤其适合油性肌肤。", subject=only_everyone, kit=kit).passed
     # claiming everyone for a record of one group still contradicts it
     assert not check_facts("净颜焕采精华适合所有肤质。", subject=SUBJECT_ZH, kit=kit).passed

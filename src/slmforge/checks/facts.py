@@ -260,16 +260,17 @@ _SPECIAL_BEFORE = regex.compile(r"(?:尤其|特别|更加|更)(?:是|适合|适�
 
 def _audience_findings(text: str, p, subject: dict, facts: SubjectFacts, vocab: Vocabulary) -> list[Finding]:
     """Audiences stated as whom the product is for that the record does not give (caveats, conditions and
-    the writer's own skin excepted). A record for everyone (所有肤质) is contradicted only where the copy
-    singles out a group (「尤其适合油性肌肤」) that is not the record's own special one (「特别是干性肌」)."""
+    the writer's own skin excepted). A record for everyone (所有肤质) is contradicted only where it names a
+    special group too (「特别是干性肌」) and the copy singles out another one (「尤其适合油性肌肤」)."""
     norm, out = p.norm, []
     names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
     kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
     own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
+    special = [a for a in facts.terms["audiences"] if not any(u in a for u in UNIVERSAL_AUDIENCES)]
     for term, s, e in mentions(norm, "audiences", facts, vocab):
         if any(facts.owns(n) for n in synonyms(term, AUDIENCE_SYNONYMS)):
             continue
-        if facts.universal_audience and (any(u in term for u in UNIVERSAL_AUDIENCES)
+        if facts.universal_audience and (not special or any(u in term for u in UNIVERSAL_AUDIENCES)
                                          or not _SPECIAL_BEFORE.search(norm[max(0, s - 20):s])):
             continue
         cs, ce = _clause(norm, s)
