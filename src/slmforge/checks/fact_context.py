@@ -61,8 +61,6 @@ _CONTINUATION = regex.compile(r"(?:\p{Han}?[酸醇素苷酮醛酯碱酚烯]|痤�
 _SOURCE_AFTER = regex.compile(r"\s*(?:中\s*(?:提取|萃取|分离|提炼)|来源)")
 _SOURCE_BEFORE = regex.compile(r"(?:提取自|萃取自|源自|来自|来源于|(?<![a-z])(?:derived|extracted|sourced)\s+from)\s*$")
 _CONSTITUENT_GAP = regex.compile(r"^[^，,。;；!?！？\n+]{0,14}$")
-_HEADER = regex.compile(r"^\s*[:：]\s*\n[\s\-•·*▫◾️]*")
-"""An own ingredient as a heading (「X：」 then a line break and a bullet): its list describes it."""
 _CONSTITUENT_CUE = regex.compile(r"富含|含有|含(?!量)|中的|里的|蕴含|(?<![a-z])(?:rich\s+in|contains?\s+natural)(?![a-z])")
 SKIN_SUBSTANCES = frozenset({
     "胶原蛋白", "胶原", "弹性蛋白", "弹力蛋白", "神经酰胺", "胆固醇", "脂肪酸", "游离脂肪酸", "皮脂", "角蛋白", "黑色素",
@@ -117,7 +115,8 @@ def inside_longer_word(norm: str, e: int) -> bool:
 
 def constituent_of_own(norm: str, s: int, e: int, own_ends: list[int]) -> bool:
     """True when the mention is the source of an own ingredient (「从洋甘菊中提取」, "derived from X") or a
-    constituent of one named just before it (「山茶花提取物富含茶多酚」).
+    constituent of one named just before it in the same clause (「山茶花提取物富含茶多酚」; a list under an own
+    ingredient is :func:`listed_under_own`).
 
     Args:
         norm: the normalised text; s / e: the mention's offsets.
@@ -127,7 +126,7 @@ def constituent_of_own(norm: str, s: int, e: int, own_ends: list[int]) -> bool:
         return True
     for oe in own_ends:
         if oe <= s and s - oe <= 24:
-            gap = _HEADER.sub("", norm[oe:s], count=1)  # 「山茶花提取物：\n- 含茶多酚」: a heading, then its list
+            gap = norm[oe:s]
             if _CONSTITUENT_GAP.match(gap) and _CONSTITUENT_CUE.search(gap):
                 return True
     return False
@@ -243,10 +242,10 @@ _MARKER = LIST_MARKER + "*"
 _CONSTITUENT_LIST = regex.compile(
     r"(?:[^\n。;!?]{0,16}?(?:富含|含有|蕴含|包含|包括)[^\n。]{0,20}\n+|\s*:?\s*\n+)"   # heading: 「X富含…包括：」 or 「X：」 / 「X」 alone
     r"(?:" + _MARKER + r"[^\n]{1,80}\n+){0,6}?" + _MARKER +                        # earlier items of the list
-    r"(?:[^\n,，。]{0,6}?(?:富含|含有|含(?!量)|蕴含))?\s*$")
+    r"(?:[^\n,，。]{0,6}?(?:" + _CONSTITUENT_CUE.pattern + r")[^\n,，。]{0,8}?)?\s*$")  # the item: 「含」「富含天然」…
 """A list of constituents under an own ingredient: the ingredient heads it (alone on its line, or with a
 cue such as 富含 / 包括), its items are bullet or numbered lines, and the mention starts an item
-(「山茶花提取物富含多种活性成分，包括：\\n- 茶多酚」「山茶花精油\\n\\n1️⃣ 含油酸\\n2️⃣ 富含茶多酚」)."""
+(「山茶花提取物：\\n- 含茶多酚」「山茶花提取物富含多种活性成分，包括：\\n- 茶多酚」「山茶花精油\\n\\n1️⃣ 含油酸\\n2️⃣ 富含茶多酚」)."""
 
 
 def listed_under_own(norm: str, s: int, own_ends: list[int]) -> bool:

@@ -121,12 +121,13 @@ def _amount_finding(text: str, p, norm: str, term: str, s: int, e: int, facts: S
         return Finding(NAME, "unsupported_number", f"{said} {text[a:b]}: the record gives no amount", a, b, "warning")
     if _num_equal(said, record):
         return None
-    low = amount_range(norm, before.start()) if before else None
+    at = before.start() if before else s  # where the claim starts: the amount, or the ingredient before it
+    low = amount_range(norm, at) if before else None
     if low is not None and low <= float(_DECIMAL_RE.match(record).group()) <= float(m.group(1)):
         return None
     clause = _clause(norm, s)
-    if (low is not None or negated_or_compared(norm, before.start() if before else s, e) or question(norm, clause)
-            or hypothetical(norm, before.start() if before else s, clause)):
+    if (low is not None or negated_or_compared(norm, at, e) or question(norm, clause)
+            or hypothetical(norm, at, clause)):
         return Finding(NAME, "compared_number", f"{said} {text[a:b]}: compared with, not claimed", a, b, "info")
     return Finding(NAME, "contradicted_number", f"{said} {text[a:b]}: the record says {record}", a, b)
 
@@ -266,11 +267,10 @@ def _audience_findings(text: str, p, subject: dict, facts: SubjectFacts, vocab: 
     names = [v for v in facts.values if len(v) >= 2 and v not in facts.terms["ingredients"]]
     kinds = {normalize_term(str(v)) for k, v in subject.items() if k.lower() in _CATEGORY_FIELDS and v}
     own_values = [n for n in names if n not in kinds]  # "面霜" / "serum" names a kind, not this product
-    special = [a for a in facts.terms["audiences"] if not any(u in a for u in UNIVERSAL_AUDIENCES)]
     for term, s, e in mentions(norm, "audiences", facts, vocab):
         if any(facts.owns(n) for n in synonyms(term, AUDIENCE_SYNONYMS)):
             continue
-        if facts.universal_audience and (not special or any(u in term for u in UNIVERSAL_AUDIENCES)
+        if facts.universal_audience and (not facts.special_audiences or any(u in term for u in UNIVERSAL_AUDIENCES)
                                          or not _SPECIAL_BEFORE.search(norm[max(0, s - 20):s])):
             continue
         cs, ce = _clause(norm, s)

@@ -130,6 +130,11 @@ class SubjectFacts:
         """The record's audience includes everyone (所有肤质 / all skin types)."""
         return any(u in a for a in self.terms["audiences"] for u in UNIVERSAL_AUDIENCES)
 
+    @property
+    def special_audiences(self) -> list[str]:
+        """The record's audiences that are not everyone (特别是干性肌 beside 所有肤质)."""
+        return [a for a in self.terms["audiences"] if not any(u in a for u in UNIVERSAL_AUDIENCES)]
+
     def owns(self, term: str) -> bool:
         """True when the record names ``term`` (or a longer / shorter form of it) anywhere."""
         return any(term in v or (len(v) >= 2 and v in term) for v in self.values)
